@@ -1,0 +1,1 @@
+"""refreshable_sso."""

@@ -1,0 +1,141 @@
+"""Bare botocore clients for the services we talk to: SSO portal, SSO-OIDC and STS.
+
+Why not ``boto3.client``: these clients must never resolve credentials through the default
+chain (that would recurse into our own session, or probe the instance metadata service); they
+need bounded connect/read timeouts and bounded retries so a hung endpoint yields a clear error
+in bounded time; and they must honour ``AWS_ENDPOINT_URL_SSO`` / ``_SSO_OIDC`` / ``_STS``
+(botocore resolves those itself) unless an explicit endpoint is given.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import botocore.session
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.credentials import CredentialResolver, Credentials
+from botocore.loaders import Loader, create_loader
+
+if TYPE_CHECKING:
+    from mypy_boto3_sso import SSOClient
+    from mypy_boto3_sso_oidc import SSOOIDCClient
+    from mypy_boto3_sts import STSClient
+
+_loader_lock = threading.Lock()
+_shared_loader: Loader | None = None
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Timeouts and retry budget for SSO, SSO-OIDC and STS calls.
+
+    ``max_attempts`` counts the first try (botocore's ``standard`` mode retries 5xx and 429
+    with exponential backoff and jitter; we do not write our own loop).
+    """
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    max_attempts: int = 3
+    retry_mode: str = "standard"
+
+    def botocore_config(self, *, unsigned: bool) -> Config:
+        options: dict[str, Any] = {
+            "connect_timeout": self.connect_timeout,
+            "read_timeout": self.read_timeout,
+            "retries": {"max_attempts": self.max_attempts, "mode": self.retry_mode},
+            "user_agent_extra": "refreshable-sso",
+        }
+        if unsigned:
+            options["signature_version"] = UNSIGNED
+        return Config(**options)
+
+
+DEFAULT_HTTP = HttpSettings()
+
+
+def _loader() -> Loader:
+    """One data loader per process, so service models are parsed once, not per client."""
+    global _shared_loader
+    with _loader_lock:
+        if _shared_loader is None:
+            _shared_loader = create_loader()
+        return _shared_loader
+
+
+def _isolated_session() -> botocore.session.Session:
+    """A botocore session that reads config/env (for endpoints) but resolves no credentials."""
+    session = botocore.session.Session()
+    session.register_component("data_loader", _loader())
+    session.register_component("credential_provider", CredentialResolver(providers=[]))
+    return session
+
+
+def _client(
+    service: str,
+    region: str,
+    endpoint_url: str | None,
+    http: HttpSettings,
+    credentials: Credentials | None,
+) -> Any:
+    session = _isolated_session()
+    kwargs: dict[str, Any] = {
+        "region_name": region,
+        "config": http.botocore_config(unsigned=credentials is None),
+    }
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    if credentials is not None:
+        frozen = credentials.get_frozen_credentials()
+        kwargs["aws_access_key_id"] = frozen.access_key
+        kwargs["aws_secret_access_key"] = frozen.secret_key
+        kwargs["aws_session_token"] = frozen.token
+    return session.create_client(service, **kwargs)
+
+
+def sso_client(
+    region: str, *, endpoint_url: str | None = None, http: HttpSettings = DEFAULT_HTTP
+) -> SSOClient:
+    """An unsigned SSO portal client (the bearer token travels in a header, not SigV4)."""
+    client: SSOClient = _client("sso", region, endpoint_url, http, None)
+    return client
+
+
+def oidc_client(
+    region: str, *, endpoint_url: str | None = None, http: HttpSettings = DEFAULT_HTTP
+) -> SSOOIDCClient:
+    """An unsigned SSO-OIDC client (RegisterClient, device authorization, CreateToken)."""
+    client: SSOOIDCClient = _client("sso-oidc", region, endpoint_url, http, None)
+    return client
+
+
+def sts_client(
+    region: str,
+    credentials: Credentials,
+    *,
+    endpoint_url: str | None = None,
+    http: HttpSettings = DEFAULT_HTTP,
+) -> STSClient:
+    """An STS client signed with exactly these credentials (for whoami), never the default chain."""
+    client: STSClient = _client("sts", region, endpoint_url, http, credentials)
+    return client
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ``ClientError`` (None for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
+def status_code(exc: BaseException) -> int | None:
+    """The HTTP status of a botocore ``ClientError`` (None for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return int(status) if status is not None else None
+    return None

@@ -1,0 +1,1 @@
+"""The `refreshable-sso` command line: one module per command, wired in main.py."""
