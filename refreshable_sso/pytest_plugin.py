@@ -1,1 +1,49 @@
-"""pytest fixtures that run the local IAM Identity Center emulator (filled in by the emulator work)."""
+"""pytest fixtures that run the local IAM Identity Center emulator.
+
+Registered as a ``pytest11`` entry point, so any project that installs refreshable_sso can
+use them to test its own SSO code offline:
+
+* ``sso_emulator`` - a started emulator (``auto_approve=True``, default lifetimes);
+* ``sso_emulator_factory(**options)`` - start emulators with your own options;
+* ``sso_emulator_env`` - ``sso_emulator`` with its ``AWS_ENDPOINT_URL_*`` variables set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from refreshable_sso.emulator import Emulator
+
+EmulatorFactory = Callable[..., Emulator]
+
+
+@pytest.fixture
+def sso_emulator_factory() -> Iterator[EmulatorFactory]:
+    """Start emulators with any :class:`Emulator` options; all are stopped at teardown."""
+    started: list[Emulator] = []
+
+    def factory(**options: Any) -> Emulator:
+        emulator = Emulator(**options).start()
+        started.append(emulator)
+        return emulator
+
+    yield factory
+    for emulator in reversed(started):
+        emulator.stop()
+
+
+@pytest.fixture
+def sso_emulator(sso_emulator_factory: EmulatorFactory) -> Emulator:
+    """A running emulator that approves every sign-in at once."""
+    return sso_emulator_factory(auto_approve=True)
+
+
+@pytest.fixture
+def sso_emulator_env(sso_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """``sso_emulator`` with ``AWS_ENDPOINT_URL_SSO/_SSO_OIDC/_STS`` pointing at it."""
+    for name, value in sso_emulator.env().items():
+        monkeypatch.setenv(name, value)
+    return sso_emulator

@@ -1,0 +1,103 @@
+"""``refreshable-sso emulator``: run the local IAM Identity Center in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+from refreshable_sso.emulator import Emulator
+from refreshable_sso.emulator.settings import DEFAULT_START_URL
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The emulator's options (shared with ``python -m refreshable_sso.emulator``)."""
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument(
+        "--region", default="us-east-1", help="SSO region it claims (default us-east-1)"
+    )
+    parser.add_argument("--start-url", default=DEFAULT_START_URL, help="start URL it accepts")
+    parser.add_argument(
+        "--directory", type=Path, metavar="FILE", help="JSON file with users and accounts"
+    )
+    parser.add_argument(
+        "--auto-approve", action="store_true", help="approve every sign-in without a browser"
+    )
+    for name, default, what in (
+        ("access-token-ttl", 3600, "access token lifetime"),
+        ("session-ttl", 8 * 3600, "sign-in session lifetime"),
+        ("role-credentials-ttl", 3600, "role credential lifetime"),
+        ("device-code-ttl", 600, "device code lifetime"),
+        ("registration-ttl", 90 * 86400, "client registration lifetime"),
+    ):
+        parser.add_argument(
+            f"--{name}",
+            type=float,
+            default=default,
+            metavar="SECONDS",
+            help=f"{what} (default {default})",
+        )
+    parser.add_argument(
+        "--device-interval",
+        type=int,
+        default=1,
+        metavar="SECONDS",
+        help="device poll interval (default 1)",
+    )
+
+
+def emulator_from_args(args: argparse.Namespace) -> Emulator:
+    """An (unstarted) emulator configured from parsed arguments."""
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "region": args.region,
+        "start_url": args.start_url,
+        "auto_approve": args.auto_approve,
+        "access_token_ttl": args.access_token_ttl,
+        "session_ttl": args.session_ttl,
+        "role_credentials_ttl": args.role_credentials_ttl,
+        "device_code_ttl": args.device_code_ttl,
+        "registration_ttl": args.registration_ttl,
+        "device_interval": args.device_interval,
+    }
+    return Emulator(directory=args.directory, **options)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Serve until Ctrl-C / SIGTERM, after printing the exports and the start URL."""
+    emulator = emulator_from_args(args).start()
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        for name, value in emulator.env().items():
+            print(f"export {name}={value}", file=out)
+        print(f"# start URL: {emulator.start_url}  region: {emulator.region}", file=out)
+        print(f"# device verification page: {emulator.url}/device", file=out)
+        print("# serving; press Ctrl-C to stop", file=out, flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        emulator.stop()
+        print("# emulator stopped", file=out, flush=True)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``emulator`` command."""
+    parser = subparsers.add_parser(
+        "emulator",
+        help="run a local IAM Identity Center (SSO, SSO-OIDC, STS) for offline use",
+        description="Run a local IAM Identity Center emulator in the foreground.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)

@@ -1,0 +1,462 @@
+"""The :class:`Emulator` facade: configure, start, inspect and steer the local IAM Identity Center."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from pydantic import ValidationError
+
+from refreshable_sso import _paths
+from refreshable_sso.emulator.authority import REFRESH_SCOPE, Authority
+from refreshable_sso.emulator.clock import Clock
+from refreshable_sso.emulator.counters import Counters
+from refreshable_sso.emulator.directory import Directory
+from refreshable_sso.emulator.faults import Faults
+from refreshable_sso.emulator.oidc import OIDCService
+from refreshable_sso.emulator.pages import Pages
+from refreshable_sso.emulator.portal import PortalService
+from refreshable_sso.emulator.server import (
+    EmulatorHTTPServer,
+    Route,
+    Router,
+    ServerContext,
+    stats_response,
+)
+from refreshable_sso.emulator.settings import EmulatorSettings
+from refreshable_sso.emulator.state import Store
+from refreshable_sso.emulator.sts import STSService
+from refreshable_sso.emulator.wire import ApiError, Request, Response, Service
+from refreshable_sso.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+_CACHE_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _cache_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime(_CACHE_TIME)
+
+
+def _load_directory(directory: Directory | Mapping[str, Any] | str | Path | None) -> Directory:
+    if directory is None:
+        return Directory.default()
+    if isinstance(directory, Directory):
+        return directory
+    if isinstance(directory, Mapping):
+        return Directory.from_dict(directory)
+    return Directory.from_json_file(directory)
+
+
+class Emulator:
+    """A local IAM Identity Center (SSO portal, SSO-OIDC) plus STS GetCallerIdentity.
+
+    Use as a context manager, or call :meth:`start` / :meth:`stop`. Lifetimes are seconds on
+    :attr:`clock`, which tests move with ``emu.clock.advance(seconds)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        directory: Directory | Mapping[str, Any] | str | Path | None = None,
+        clock: Clock | None = None,
+        **settings: Any,
+    ) -> None:
+        try:
+            self.settings = EmulatorSettings(**settings)
+        except ValidationError as exc:
+            problems = [
+                f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+                for err in exc.errors()
+            ]
+            raise ConfigurationError(
+                "Invalid Emulator option(s): " + "; ".join(problems), problems
+            ) from None
+        self.directory = _load_directory(directory)
+        self.clock = clock or Clock()
+        self.faults = Faults(self.settings.fault_seed)
+        self.counters = Counters()
+        self._store = Store()
+        self._authority = Authority(self._store, self.settings, self.clock, self.directory)
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._router = self._build_router()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        """Bind the port and serve in a background (daemon) thread."""
+        if self._server is not None:
+            return self
+        context = ServerContext(
+            self._router, self.counters, self.faults, self.settings.max_body_bytes
+        )
+        try:
+            server = EmulatorHTTPServer((self.settings.host, self.settings.port), context)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"Emulator cannot listen on {self.settings.host}:{self.settings.port}: {exc.strerror}. "
+                "Pick another port (port=0 chooses a free one)."
+            ) from exc
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="sso-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        logger.info("IAM Identity Center emulator listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port (idempotent)."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def __repr__(self) -> str:
+        where = self.url if self._server is not None else "not started"
+        return f"<Emulator {where} start_url={self.start_url!r} region={self.region!r}>"
+
+    # -- where it is -----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """Base URL serving SSO, SSO-OIDC and STS (``http://127.0.0.1:PORT``)."""
+        if self._server is None:
+            raise RuntimeError(
+                "Emulator is not running: call start() or use it as a context manager"
+            )
+        host, port = self._server.server_address[:2]
+        host_text = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{host_text}:{port}"
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def start_url(self) -> str:
+        return self.settings.start_url
+
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point botocore's sso, sso-oidc and sts clients here."""
+        return {
+            "AWS_ENDPOINT_URL_SSO": self.url,
+            "AWS_ENDPOINT_URL_SSO_OIDC": self.url,
+            "AWS_ENDPOINT_URL_STS": self.url,
+        }
+
+    # -- directory shortcuts ---------------------------------------------------------------
+    @property
+    def user_name(self) -> str:
+        return self.directory.default_user.user_name
+
+    @property
+    def default_account_id(self) -> str:
+        return self.directory.accounts[0].account_id
+
+    @property
+    def default_role_name(self) -> str:
+        roles = self.directory.accounts[0].roles
+        return "ReadOnlyAccess" if "ReadOnlyAccess" in roles else roles[0]
+
+    # -- counters --------------------------------------------------------------------------
+    def calls(self, operation: str | None = None) -> int:
+        """How many times ``operation`` was called (all operations when None)."""
+        return self.counters.calls(operation)
+
+    def errors(self, operation: str) -> dict[str, int]:
+        """Errors answered for ``operation`` by code, e.g. ``{"InvalidGrantException": 1}``."""
+        return self.counters.errors(operation)
+
+    def stats(self) -> dict[str, Any]:
+        """``{"calls": {...}, "errors": {...}}``, the same as ``GET /_emulator/stats``."""
+        return self.counters.snapshot()
+
+    def reset_counters(self) -> None:
+        self.counters.reset()
+
+    # -- acting as the signed-in person ------------------------------------------------------
+    def sign_in(self, user_name: str | None = None) -> dict[str, str]:
+        """A refreshable token in AWS CLI cache format, as if ``aws sso login`` had just run."""
+        if user_name is not None and self.directory.user(user_name) is None:
+            raise ConfigurationError(
+                f"sign_in(user_name={user_name!r}): no such user in the directory"
+            )
+        client = self._authority.register_client(
+            "refreshable-sso-emulator", scopes=(REFRESH_SCOPE,)
+        )
+        session = self._authority.start_session(user_name)
+        issued = self._authority.issue_tokens(client, session, client.scopes)
+        assert issued.refresh_token is not None
+        return {
+            "startUrl": self.start_url,
+            "region": self.region,
+            "accessToken": issued.access_token,
+            "expiresAt": _cache_time(issued.expires_at),
+            "refreshToken": issued.refresh_token,
+            "clientId": client.client_id,
+            "clientSecret": client.client_secret,
+            "registrationExpiresAt": _cache_time(client.expires_at),
+        }
+
+    def seed_token_cache(
+        self, cache_dir: str | Path | None = None, sso_session_name: str | None = None
+    ) -> Path:
+        """:meth:`sign_in`, then write the token where botocore and the AWS CLI look for it
+        (``~/.aws/sso/cache/<sha1>.json``; 0600 file in a 0700 directory). Returns the path."""
+        token = self.sign_in()
+        directory = Path(cache_dir) if cache_dir is not None else None
+        path = _paths.token_cache_path(self.start_url, sso_session_name, directory)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(token, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def approve(self, user_code: str, user_name: str | None = None) -> None:
+        """Approve a pending device authorization (as if the person clicked Approve)."""
+        if not self._authority.decide_device(user_code, approve=True, user_name=user_name):
+            raise ConfigurationError(
+                f"No pending device authorization with user code {user_code!r}"
+            )
+
+    def deny(self, user_code: str) -> None:
+        """Deny a pending device authorization (CreateToken then answers AccessDeniedException)."""
+        if not self._authority.decide_device(user_code, approve=False):
+            raise ConfigurationError(
+                f"No pending device authorization with user code {user_code!r}"
+            )
+
+    def pending_user_codes(self) -> list[str]:
+        """User codes of device authorizations nobody has answered yet."""
+        return self._authority.pending_user_codes()
+
+    def pending_authorizations(self) -> list[str]:
+        """Ids of PKCE ``/authorize`` requests nobody has answered yet."""
+        return self._authority.pending_authorizations()
+
+    def approve_authorization(self, request_id: str | None = None) -> str:
+        """Approve a pending PKCE request (the only/oldest one by default); returns the
+        redirect location the browser would be sent to (``redirect_uri?code=..&state=..``)."""
+        return self._decide_authorization(request_id, approve=True)
+
+    def deny_authorization(self, request_id: str | None = None) -> str:
+        """Deny a pending PKCE request; returns ``redirect_uri?error=access_denied&state=..``."""
+        return self._decide_authorization(request_id, approve=False)
+
+    def _decide_authorization(self, request_id: str | None, approve: bool) -> str:
+        pending = self._authority.pending_authorizations()
+        rid = request_id or (pending[0] if pending else "")
+        location = self._authority.decide_authorization(rid, approve)
+        if location is None:
+            raise ConfigurationError(
+                f"No pending authorization request {request_id or ''!r}".strip()
+            )
+        return location
+
+    def end_sign_in_sessions(self, revoke_access_tokens: bool = False) -> int:
+        """End every sign-in session now: refreshing answers InvalidGrantException. Access
+        tokens already issued keep working until they expire unless ``revoke_access_tokens``."""
+        return self._authority.end_sessions(revoke_access_tokens)
+
+    def role_credentials(
+        self, account_id: str | None = None, role_name: str | None = None
+    ) -> dict[str, str]:
+        """Issue role credentials directly (AccessKeyId, SecretAccessKey, SessionToken,
+        Expiration ISO) without going over HTTP, e.g. to exercise STS in a test."""
+        token = self.sign_in()["accessToken"]
+        request = Request(
+            "GET",
+            "/federation/credentials",
+            {
+                "account_id": account_id or self.default_account_id,
+                "role_name": role_name or self.default_role_name,
+            },
+            {"x-amz-sso_bearer_token": token},
+            b"",
+        )
+        try:
+            body = json.loads(self._portal.get_role_credentials(request).body)["roleCredentials"]
+        except ApiError as exc:
+            raise ConfigurationError(f"Cannot issue role credentials: {exc.message}") from exc
+        return {
+            "AccessKeyId": body["accessKeyId"],
+            "SecretAccessKey": body["secretAccessKey"],
+            "SessionToken": body["sessionToken"],
+            "Expiration": _cache_time(body["expiration"] / 1000),
+        }
+
+    # -- routing -----------------------------------------------------------------------------
+    def _build_router(self) -> Router:
+        oidc = OIDCService(self._authority, lambda: self.url)
+        self._portal = portal = PortalService(self._authority)
+        sts = STSService(self._authority)
+        pages = Pages(self._authority)
+        r = Router()
+        r.add(
+            "POST", "/client/register", Route("RegisterClient", Service.OIDC, oidc.register_client)
+        )
+        r.add(
+            "POST",
+            "/device_authorization",
+            Route("StartDeviceAuthorization", Service.OIDC, oidc.start_device_authorization),
+        )
+        r.add("POST", "/token", Route("CreateToken", Service.OIDC, self._token_handler(oidc)))
+        r.add(
+            "GET",
+            "/authorize",
+            Route("Authorize", Service.CONTROL, pages.authorize, faultable=False),
+        )
+        r.add(
+            "POST",
+            "/authorize",
+            Route("AuthorizeDecision", Service.CONTROL, pages.authorize_decision, False),
+        )
+        r.add("GET", "/device", Route("DevicePage", Service.CONTROL, pages.device, faultable=False))
+        r.add(
+            "POST",
+            "/device",
+            Route("DeviceDecision", Service.CONTROL, pages.device_decision, False),
+        )
+        r.add(
+            "GET",
+            "/federation/credentials",
+            Route("GetRoleCredentials", Service.PORTAL, portal.get_role_credentials),
+        )
+        r.add(
+            "GET",
+            "/assignment/accounts",
+            Route("ListAccounts", Service.PORTAL, portal.list_accounts),
+        )
+        r.add(
+            "GET",
+            "/assignment/roles",
+            Route("ListAccountRoles", Service.PORTAL, portal.list_account_roles),
+        )
+        r.add("POST", "/logout", Route("Logout", Service.PORTAL, portal.logout))
+        r.add("POST", "/", Route("GetCallerIdentity", Service.STS, self._sts_handler(sts)))
+        r.add(
+            "GET",
+            "/",
+            Route("Index", Service.STS, self._index_handler(sts, pages), faultable=False),
+        )
+        r.add(
+            "GET",
+            "/_emulator/stats",
+            Route("Stats", Service.CONTROL, lambda _: stats_response(self.counters), False),
+        )
+        r.add(
+            "GET",
+            "/_emulator/health",
+            Route("Health", Service.CONTROL, self._health, faultable=False),
+        )
+        r.add(
+            "POST",
+            "/_emulator/clock/advance",
+            Route("AdvanceClock", Service.CONTROL, self._advance, False),
+        )
+        r.add(
+            "POST",
+            "/_emulator/sessions/end",
+            Route("EndSessions", Service.CONTROL, self._end_sessions, False),
+        )
+        return r
+
+    @staticmethod
+    def _token_handler(oidc: OIDCService) -> Any:
+        def handle(request: Request) -> Response:
+            if "aws_iam" in request.query:
+                raise ApiError(
+                    400,
+                    "InvalidRequestException",
+                    "CreateTokenWithIAM is not supported by the emulator",
+                )
+            return oidc.create_token(request)
+
+        return handle
+
+    @staticmethod
+    def _sts_handler(sts: STSService) -> Any:
+        def handle(request: Request) -> Response:
+            action = STSService.action(request)
+            if not action:
+                raise ApiError(400, "MissingAction", "Missing Action parameter")
+            if action != "GetCallerIdentity":
+                raise ApiError(
+                    400,
+                    "InvalidAction",
+                    f"Could not find operation {action} for version 2011-06-15",
+                )
+            host = request.header("Host") or ""
+            return sts.get_caller_identity(request, f"http://{host}")
+
+        return handle
+
+    def _index_handler(self, sts: STSService, pages: Pages) -> Any:
+        sts_handle = self._sts_handler(sts)
+
+        def handle(request: Request) -> Response:
+            if "Action" in request.query:
+                return sts_handle(request)  # type: ignore[no-any-return]
+            return pages.index(self.url)
+
+        return handle
+
+    def _health(self, _: Request) -> Response:
+        return Response.json({"ok": True, "startUrl": self.start_url, "region": self.region})
+
+    def _advance(self, request: Request) -> Response:
+        raw = request.query.get("seconds", "")
+        try:
+            seconds = float(raw)
+            self.clock.advance(seconds)
+        except ValueError:
+            raise ApiError(
+                400, "InvalidRequestException", f"seconds={raw!r}: pass a number >= 0"
+            ) from None
+        return Response.json({"offset": self.clock.offset})
+
+    def _end_sessions(self, request: Request) -> Response:
+        revoke = request.query.get("revoke_access_tokens", "") in ("1", "true")
+        return Response.json({"ended": self.end_sign_in_sessions(revoke)})

@@ -1,0 +1,223 @@
+"""The HTTP server: one threaded listener, routing every service by method and path.
+
+All three AWS services share one base URL (as ``AWS_ENDPOINT_URL_SSO``,
+``..._SSO_OIDC`` and ``..._STS`` all point at it); their paths never collide. Each request
+is read with a size cap, routed, passed through the fault plan, counted, and answered; any
+unexpected exception becomes a 500 with a JSON body, never a traceback on the wire.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from refreshable_sso.emulator.counters import Counters
+from refreshable_sso.emulator.faults import Faults
+from refreshable_sso.emulator.wire import (
+    ApiError,
+    Request,
+    Response,
+    Service,
+    default_code,
+    render_error,
+)
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Request], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation: its name (for counters and faults), service (for errors) and handler."""
+
+    operation: str
+    service: Service
+    handler: Handler
+    faultable: bool = True
+
+
+class Router:
+    """``(method, path) -> Route`` with AWS-style answers for unknown paths and methods."""
+
+    def __init__(self) -> None:
+        self._routes: dict[str, dict[str, Route]] = {}
+
+    def add(self, method: str, path: str, route: Route) -> None:
+        self._routes.setdefault(path, {})[method] = route
+
+    def resolve(self, method: str, path: str) -> Route:
+        by_method = self._routes.get(path)
+        if by_method is None:
+            raise ApiError(404, "UnknownOperationException", f"No operation at path {path!r}")
+        route = by_method.get(method)
+        if route is None:
+            allowed = ", ".join(sorted(by_method))
+            raise ApiError(
+                405,
+                "MethodNotAllowedException",
+                f"{method} is not allowed on {path}; use {allowed}",
+            )
+        return route
+
+
+@dataclass
+class ServerContext:
+    """What the request handler needs from the emulator."""
+
+    router: Router
+    counters: Counters
+    faults: Faults
+    max_body_bytes: int
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    """A threaded server whose handler threads never block interpreter exit."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], context: ServerContext) -> None:
+        self.context = context
+        super().__init__(address, _RequestHandler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "refreshable-sso-emulator"
+    timeout = 60  # idle keep-alive connections and stalled uploads give up after this
+    server: EmulatorHTTPServer
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        ctx = self.server.context
+        service = Service.PORTAL
+        operation: str | None = None
+        try:
+            parts = urlsplit(self.path)
+            route = ctx.router.resolve(self.command, parts.path or "/")
+            service = route.service
+            body = self._read_body(ctx.max_body_bytes)
+            request = Request(
+                method=self.command,
+                path=parts.path or "/",
+                query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+                headers={k: v for k, v in self.headers.items()},
+                body=body,
+                raw_query=parts.query,
+            )
+            operation = route.operation
+            ctx.counters.record_call(operation)
+            if route.faultable:
+                _apply_fault(ctx.faults, operation, service)
+            response = route.handler(request)
+        except ApiError as exc:
+            if operation is not None:
+                ctx.counters.record_error(operation, exc.code)
+            response = render_error(service, exc)
+        except Exception:
+            logger.exception("emulator: unexpected error handling %s %s", self.command, self.path)
+            if operation is not None:
+                ctx.counters.record_error(operation, "InternalServerException")
+            response = render_error(
+                service,
+                ApiError(500, "InternalServerException", "The emulator hit an internal error"),
+            )
+        self._write(response)
+
+    def _read_body(self, limit: int) -> bytes:
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            raise ApiError(
+                411,
+                "LengthRequiredException",
+                "Chunked bodies are not accepted; send Content-Length",
+            )
+        raw = self.headers.get("Content-Length")
+        if raw is None or raw.strip() == "":
+            return b""
+        try:
+            length = int(raw)
+        except ValueError:
+            self.close_connection = True
+            raise ApiError(
+                400, "InvalidRequestException", f"Invalid Content-Length {raw!r}"
+            ) from None
+        if length < 0:
+            self.close_connection = True
+            raise ApiError(400, "InvalidRequestException", f"Invalid Content-Length {raw!r}")
+        if length > limit:
+            self.close_connection = True
+            raise ApiError(
+                413,
+                "RequestEntityTooLargeException",
+                f"Request body of {length} bytes exceeds the {limit}-byte limit",
+            )
+        body = self.rfile.read(length)
+        if len(body) != length:
+            self.close_connection = True
+            raise ApiError(
+                400, "InvalidRequestException", "Request body is shorter than Content-Length"
+            )
+        return body
+
+    def _write(self, response: Response) -> None:
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+def _apply_fault(faults: Faults, operation: str, service: Service) -> None:
+    fault = faults.decide(operation)
+    if fault is None:
+        return
+    if fault.latency:
+        time.sleep(fault.latency)
+    if fault.status is not None:
+        code = fault.code or default_code(service, fault.status)
+        raise ApiError(fault.status, code, fault.message or "injected fault")
+
+
+def stats_response(counters: Counters) -> Response:
+    """The JSON the control endpoint ``GET /_emulator/stats`` serves."""
+    return Response(200, json.dumps(counters.snapshot(), sort_keys=True).encode("utf-8"))
