@@ -1,0 +1,166 @@
+"""Reading SSO profiles from ``~/.aws/config`` (``sso_session`` profiles and legacy ones).
+
+The rules follow botocore's own SSO credential provider, so a profile that works with
+``aws``/plain boto3 works here and one that does not gets a message naming the profile and the
+missing key instead of botocore's generic "partial credentials" error.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.configloader import load_config
+from botocore.exceptions import ConfigNotFound, ConfigParseError
+
+from refreshable_sso.errors import ProfileError
+
+_ACCOUNT_KEYS = ("sso_account_id", "sso_role_name")
+_LEGACY_KEYS = ("sso_start_url", "sso_region", *_ACCOUNT_KEYS)
+_SESSION_KEYS = ("sso_start_url", "sso_region")
+
+
+@dataclass(frozen=True)
+class SSOProfile:
+    """What an SSO profile says: the sign-in (start URL, region, sso-session) and the account/role."""
+
+    profile_name: str
+    start_url: str
+    sso_region: str
+    account_id: str
+    role_name: str
+    sso_session_name: str | None = None
+    registration_scopes: tuple[str, ...] | None = None
+    region: str | None = None
+
+    def sso_fields(self) -> dict[str, Any]:
+        """Keyword arguments for ``SSOConfig`` (scopes only when the profile sets them)."""
+        fields: dict[str, Any] = {
+            "start_url": self.start_url,
+            "sso_region": self.sso_region,
+            "account_id": self.account_id,
+            "role_name": self.role_name,
+            "sso_session_name": self.sso_session_name,
+        }
+        if self.registration_scopes:
+            fields["registration_scopes"] = self.registration_scopes
+        return fields
+
+
+def config_file_path() -> Path:
+    """``AWS_CONFIG_FILE`` if set, else ``~/.aws/config`` (where botocore looks)."""
+    return Path(os.path.expanduser(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"))
+
+
+def _load(path: Path, profile_name: str) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = load_config(str(path))
+    except ConfigNotFound as exc:
+        raise ProfileError(
+            f"Profile {profile_name!r} not found: there is no AWS config file at {path}. "
+            f"Create one with `aws configure sso` or set AWS_CONFIG_FILE.",
+            [f"{path}: file not found"],
+        ) from exc
+    except ConfigParseError as exc:
+        raise ProfileError(
+            f"Profile {profile_name!r} cannot be read: {path} is not a valid INI file ({exc}).",
+            [f"{path}: not a valid INI file"],
+        ) from exc
+    return loaded
+
+
+def _missing(section: str, where: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    return [
+        f"{section}: missing key {key!r}" for key in keys if not str(where.get(key, "")).strip()
+    ]
+
+
+def _scopes(value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def load_sso_profile(profile_name: str, *, config_file: Path | None = None) -> SSOProfile:
+    """Read one SSO profile; ``ProfileError`` names the profile and every missing key."""
+    path = config_file or config_file_path()
+    config = _load(path, profile_name)
+    profiles: dict[str, dict[str, Any]] = config.get("profiles", {})
+    sessions: dict[str, dict[str, Any]] = config.get("sso_sessions", {})
+    if profile_name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ProfileError(
+            f"Profile {profile_name!r} not found in {path} (profiles there: {known}). "
+            f"Add a [profile {profile_name}] section, e.g. with `aws configure sso`.",
+            [f"profile {profile_name!r}: not found"],
+        )
+    profile = profiles[profile_name]
+    label = f"[profile {profile_name}]"
+    session_name = str(profile.get("sso_session", "")).strip() or None
+    if session_name is None and "sso_start_url" not in profile:
+        raise ProfileError(
+            f"Profile {profile_name!r} in {path} is not an IAM Identity Center (SSO) profile: it has "
+            "neither 'sso_session' nor 'sso_start_url'. Add sso_session, sso_account_id and "
+            "sso_role_name (see `aws configure sso`), or pick an SSO profile.",
+            [f"{label}: missing key 'sso_session' (or legacy 'sso_start_url')"],
+        )
+    if session_name is None:
+        problems = _missing(label, profile, _LEGACY_KEYS)
+        if problems:
+            raise _incomplete(profile_name, path, problems)
+        return SSOProfile(
+            profile_name=profile_name,
+            start_url=str(profile["sso_start_url"]).strip(),
+            sso_region=str(profile["sso_region"]).strip(),
+            account_id=str(profile["sso_account_id"]).strip(),
+            role_name=str(profile["sso_role_name"]).strip(),
+            region=profile.get("region"),
+        )
+    if session_name not in sessions:
+        raise ProfileError(
+            f"Profile {profile_name!r} refers to sso_session {session_name!r}, but {path} has no "
+            f"[sso-session {session_name}] section. Add it with sso_start_url and sso_region.",
+            [f"[sso-session {session_name}]: section not found"],
+        )
+    section = sessions[session_name]
+    session_label = f"[sso-session {session_name}]"
+    problems = _missing(label, profile, _ACCOUNT_KEYS) + _missing(
+        session_label, section, _SESSION_KEYS
+    )
+    for key in _SESSION_KEYS:
+        # botocore refuses profiles whose own value contradicts the sso-session's.
+        if (
+            key in profile
+            and key in section
+            and str(profile[key]).strip() != str(section[key]).strip()
+        ):
+            problems.append(
+                f"{label}: {key} {profile[key]!r} differs from {session_label}'s {section[key]!r}; "
+                "remove it from the profile"
+            )
+    if problems:
+        raise _incomplete(profile_name, path, problems)
+    return SSOProfile(
+        profile_name=profile_name,
+        start_url=str(section["sso_start_url"]).strip(),
+        sso_region=str(section["sso_region"]).strip(),
+        account_id=str(profile["sso_account_id"]).strip(),
+        role_name=str(profile["sso_role_name"]).strip(),
+        sso_session_name=session_name,
+        registration_scopes=_scopes(section.get("sso_registration_scopes")),
+        region=profile.get("region"),
+    )
+
+
+def _incomplete(profile_name: str, path: Path, problems: list[str]) -> ProfileError:
+    return ProfileError(
+        f"Profile {profile_name!r} in {path} is incomplete:\n"
+        + "\n".join(f"  - {problem}" for problem in problems)
+        + "\nAdd the missing keys (see `aws configure sso`).",
+        problems,
+    )
+
+
+__all__ = ["SSOProfile", "config_file_path", "load_sso_profile"]
