@@ -1,0 +1,84 @@
+"""whoami: GetCallerIdentity signed with given credentials, against the emulator's real SigV4 check."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.credentials import Credentials
+
+from refreshable_sso.emulator import Emulator
+from refreshable_sso.errors import IdentityError
+from refreshable_sso.identity import get_caller_identity, parse_identity
+
+
+def test_parse_sso_role_arn_with_underscores_in_permission_set() -> None:
+    identity = parse_identity(
+        {
+            "Account": "123456789012",
+            "Arn": "arn:aws:sts::123456789012:assumed-role/"
+            "AWSReservedSSO_Data_Science_Admin_0123456789abcdef/jane.doe@example.com",
+            "UserId": "AROAEXAMPLE:jane.doe@example.com",
+        }
+    )
+    assert identity["role_name"] == "Data_Science_Admin"
+    assert identity["iam_role_name"] == "AWSReservedSSO_Data_Science_Admin_0123456789abcdef"
+    assert identity["user_name"] == "jane.doe@example.com"
+    assert identity["account_id"] == "123456789012"
+    assert identity["is_sso_role"] is True
+
+
+def test_parse_plain_assumed_role_is_not_sso() -> None:
+    identity = parse_identity(
+        {
+            "Account": "123456789012",
+            "Arn": "arn:aws-us-gov:sts::123456789012:assumed-role/Deployer/ci-run",
+            "UserId": "AROAEXAMPLE:ci-run",
+        }
+    )
+    assert (identity["role_name"], identity["is_sso_role"]) == ("Deployer", False)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/bob", "UserId": "AIDA"},
+        {"Account": "123456789012", "UserId": "AIDA"},
+    ],
+)
+def test_parse_rejects_non_role_identities(response: dict[str, object]) -> None:
+    with pytest.raises(IdentityError):
+        parse_identity(response)
+
+
+def test_get_caller_identity_against_emulator(sso_emulator: Emulator) -> None:
+    issued = sso_emulator.role_credentials("222222222222", "AdministratorAccess")
+    credentials = Credentials(
+        issued["AccessKeyId"], issued["SecretAccessKey"], issued["SessionToken"]
+    )
+    identity = get_caller_identity(credentials, region="us-east-1", endpoint_url=sso_emulator.url)
+    assert identity["Account"] == "222222222222"
+    assert identity["role_name"] == "AdministratorAccess"
+    assert identity["user_name"] == sso_emulator.user_name
+    assert identity["Arn"].startswith("arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_")
+
+
+def test_wrong_secret_is_identity_error_with_cause(sso_emulator: Emulator) -> None:
+    issued = sso_emulator.role_credentials()
+    credentials = Credentials(issued["AccessKeyId"], "not-the-secret", issued["SessionToken"])
+    with pytest.raises(IdentityError, match="SignatureDoesNotMatch") as caught:
+        get_caller_identity(credentials, region="us-east-1", endpoint_url=sso_emulator.url)
+    assert caught.value.__cause__ is not None
+    assert "not-the-secret" not in str(caught.value)
+
+
+def test_unreachable_sts_is_identity_error() -> None:
+    credentials = Credentials("ASIAEXAMPLE", "secret", "token")
+    from refreshable_sso._aws import HttpSettings
+
+    with pytest.raises(IdentityError, match="failed") as caught:
+        get_caller_identity(
+            credentials,
+            region="us-east-1",
+            endpoint_url="http://127.0.0.1:9",
+            http=HttpSettings(connect_timeout=1, read_timeout=1, max_attempts=1),
+        )
+    assert caught.value.__cause__ is not None
