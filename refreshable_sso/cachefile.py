@@ -1,0 +1,404 @@
+"""JSON cache files done right: atomic, private, locked, and forgiving of corruption.
+
+The token, client-registration and role-credential caches are small JSON files shared with
+the AWS CLI and botocore, and with every other process of ours. botocore writes them
+atomically but takes no lock; the AWS CLI truncates and rewrites in place. This module is the
+one place that knows how to read and write such a file safely:
+
+* writes go to a temporary file in the same directory, are fsync'ed and then ``os.replace``'d
+  over the old file, so a reader never sees half a file from us;
+* files are created ``0600`` in directories created ``0700`` (an existing directory is never
+  loosened; a group/world-readable one is reported once);
+* ``lock()`` is a cross-process lock (``filelock``, a ``<name>.lock`` file beside the cache
+  file) that also serialises threads of one process, and is reentrant within a thread;
+* a corrupt file (truncated, not JSON, not an object) is logged, moved aside to
+  ``<stem>.corrupt`` so nothing is lost, and then treated as absent;
+* a file we cannot read or write (permissions, a "directory" that is a file) raises
+  :class:`~refreshable_sso.errors.CacheFileError` naming the path and how to fix it.
+
+Nothing here ever logs or raises the content of a file: it may hold secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import logging
+import os
+import stat
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import filelock
+
+from refreshable_sso.errors import CacheFileError
+
+logger = logging.getLogger(__name__)
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+DEFAULT_LOCK_TIMEOUT = 60.0
+
+# A file that is empty or not JSON may be another writer (the AWS CLI truncates in place)
+# caught mid-write: look again after this long before declaring it corrupt.
+_SETTLE_SECONDS = 0.05
+
+_warned_dirs: set[Path] = set()
+_warned_dirs_lock = threading.Lock()
+
+
+class CacheLockTimeoutError(CacheFileError):
+    """The cache file's lock was not released within the time allowed (another holder is slow)."""
+
+
+class FileVersion(NamedTuple):
+    """What identifies one version of a file: every atomic replace gives a new inode."""
+
+    mtime_ns: int
+    inode: int
+    size: int
+
+
+class _PathLock:
+    """One file lock per lock file per process, plus a thread lock in front of it.
+
+    ``filelock``'s native lock is per open file description, so it excludes other processes;
+    the ``RLock`` makes threads of this process wait their turn, and lets the thread holding
+    the lock take it again (the same ``FileLock`` object then just counts up).
+    """
+
+    def __init__(self, lock_path: Path) -> None:
+        self.lock_path = lock_path
+        self.thread_lock = threading.RLock()
+        self.file_lock = filelock.FileLock(str(lock_path), mode=FILE_MODE)
+
+
+_path_locks: dict[Path, _PathLock] = {}
+_path_locks_guard = threading.Lock()
+
+
+def _path_lock(lock_path: Path) -> _PathLock:
+    key = Path(os.path.abspath(lock_path))
+    with _path_locks_guard:
+        found = _path_locks.get(key)
+        if found is None:
+            found = _PathLock(key)
+            _path_locks[key] = found
+        return found
+
+
+def _fix_hint(path: Path, exc: OSError) -> str:
+    """A short explanation of an OSError on ``path`` and what the user can do about it."""
+    code = exc.errno
+    if code in (errno.EACCES, errno.EPERM):
+        return (
+            f"permission denied ({exc.strerror}); make sure {path.parent} and its files belong to "
+            f"you and are readable and writable by you (e.g. `chown -R $USER {path.parent}` and "
+            f"`chmod 700 {path.parent}`)"
+        )
+    if code == errno.ENOTDIR:
+        return (
+            f"a component of {path.parent} is a file, not a directory; move that file out of the "
+            f"way (or point the cache directory elsewhere) so the directory can be created"
+        )
+    if code == errno.EISDIR:
+        return f"{path} is a directory, not a file; remove or rename it"
+    if code == errno.EROFS:
+        return f"{path.parent} is on a read-only file system; use a writable cache directory"
+    if code == errno.ENOSPC:
+        return "no space left on the device; free some space"
+    return f"{exc.strerror or type(exc).__name__} (errno {code})"
+
+
+class JsonCacheFile:
+    """One JSON object stored in one file, shared safely between threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file beside the cache file (``<name>.json.lock``)."""
+        return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def corrupt_path(self) -> Path:
+        """Where a corrupt file is moved aside to (``<stem>.corrupt``)."""
+        return self.path.with_suffix(".corrupt")
+
+    # -- reading -------------------------------------------------------------------------
+
+    def version(self) -> FileVersion | None:
+        """Identity of the file's current content (None if absent): cheap change detection."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except NotADirectoryError:
+            return None
+        except OSError as exc:
+            raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
+        return FileVersion(st.st_mtime_ns, st.st_ino, st.st_size)
+
+    def mtime_ns(self) -> int | None:
+        """Modification time in nanoseconds, or None if the file does not exist."""
+        found = self.version()
+        return found.mtime_ns if found is not None else None
+
+    def _read_bytes(self) -> tuple[bytes, FileVersion] | None:
+        try:
+            with open(self.path, "rb") as handle:
+                raw = handle.read()
+                st = os.fstat(handle.fileno())
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
+        return raw, FileVersion(st.st_mtime_ns, st.st_ino, st.st_size)
+
+    @staticmethod
+    def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+        """The JSON object in ``raw``, or None and what is wrong (never quoting the content)."""
+        if not raw.strip():
+            return None, "the file is empty"
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            return None, "the file is not UTF-8 text"
+        except json.JSONDecodeError as exc:
+            return None, f"the file is not valid JSON (line {exc.lineno}, column {exc.colno})"
+        if not isinstance(data, dict):
+            return None, f"expected a JSON object, found a JSON {type(data).__name__}"
+        return data, ""
+
+    def read(self) -> dict[str, Any] | None:
+        """The stored object; None if the file is absent or was corrupt (then moved aside).
+
+        Raises ``CacheFileError`` when the file exists but cannot be read (permissions, the
+        cache directory is a file, ...): that needs the user's attention, not a silent login.
+        """
+        return self.read_versioned()[0]
+
+    def read_versioned(self) -> tuple[dict[str, Any] | None, FileVersion | None]:
+        """Like :meth:`read`, plus the version that was read (for :meth:`quarantine`)."""
+        loaded = self._read_bytes()
+        if loaded is None:
+            return None, None
+        raw, version = loaded
+        data, problem = self._parse(raw)
+        if data is not None:
+            return data, version
+        # Maybe another writer truncated it and is writing right now: look once more.
+        time.sleep(_SETTLE_SECONDS)
+        loaded = self._read_bytes()
+        if loaded is None:
+            return None, None
+        raw, version = loaded
+        data, problem = self._parse(raw)
+        if data is not None:
+            return data, version
+        self.quarantine(problem, version)
+        return None, None
+
+    def quarantine(self, problem: str, version: FileVersion | None = None) -> Path | None:
+        """Move a bad file aside to ``<stem>.corrupt`` (keeping it) and log why.
+
+        ``version`` is the version found bad: if the file has been replaced since (another
+        process wrote a good one), it is left alone. Callers that validate the content
+        further (a token file missing a key, ...) use this too. Returns where the file went,
+        or None if it stayed.
+        """
+        target = self.corrupt_path
+        try:
+            with self.lock(timeout=5.0):
+                if version is not None and self.version() != version:
+                    logger.debug("Cache file %s changed since it was read; not moved", self.path)
+                    return None
+                os.replace(self.path, target)
+        except FileNotFoundError:
+            return None
+        except CacheFileError:
+            # Could not get the lock in time: leave the file, just ignore its content.
+            logger.warning(
+                "Ignoring corrupt cache file %s (%s); another process holds its lock, so it was "
+                "left in place",
+                self.path,
+                problem,
+            )
+            return None
+        except OSError as exc:
+            logger.warning(
+                "Ignoring corrupt cache file %s (%s); could not move it aside: %s",
+                self.path,
+                problem,
+                _fix_hint(self.path, exc),
+            )
+            return None
+        logger.warning(
+            "Ignoring corrupt cache file %s: %s. It was moved to %s and will be rewritten.",
+            self.path,
+            problem,
+            target,
+        )
+        return target
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _ensure_dir(self) -> None:
+        directory = self.path.parent
+        try:
+            st = os.stat(directory)
+        except FileNotFoundError:
+            st = None
+        except OSError as exc:
+            raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
+        if st is not None:
+            if not stat.S_ISDIR(st.st_mode):
+                raise CacheFileError(
+                    self.path,
+                    f"{directory} is a file, not a directory; move it out of the way (or point "
+                    f"the cache directory elsewhere) so the directory can be created",
+                )
+            self._warn_if_shared(directory, st)
+            return
+        try:
+            os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
+            # makedirs' mode is filtered by the umask; the leaf must be exactly 0700.
+            os.chmod(directory, DIR_MODE)
+        except FileExistsError as exc:
+            raise CacheFileError(
+                self.path,
+                f"{directory} (or one of its parents) is a file, not a directory; move it out of "
+                f"the way so the directory can be created",
+            ) from exc
+        except OSError as exc:
+            raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
+        logger.debug("Created cache directory %s (mode 0700)", directory)
+
+    @staticmethod
+    def _warn_if_shared(directory: Path, st: os.stat_result) -> None:
+        if not st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            return
+        with _warned_dirs_lock:
+            if directory in _warned_dirs:
+                return
+            _warned_dirs.add(directory)
+        logger.warning(
+            "Cache directory %s is accessible to other users (mode %03o); the files in it are "
+            "0600, but `chmod 700 %s` is recommended",
+            directory,
+            stat.S_IMODE(st.st_mode),
+            directory,
+        )
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Replace the file's content atomically (temp file, fsync, ``os.replace``), mode 0600."""
+        payload = json.dumps(data).encode("utf-8")
+        self._ensure_dir()
+        directory = self.path.parent
+        try:
+            fd, temp_name = tempfile.mkstemp(
+                dir=directory, prefix=f".{self.path.name}.", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), FILE_MODE)
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp_name, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+        self._sync_dir(directory)
+
+    @staticmethod
+    def _sync_dir(directory: Path) -> None:
+        """Make the rename itself durable (best effort: not every file system allows it)."""
+        try:
+            dir_fd = os.open(directory, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(dir_fd)
+
+    def delete(self) -> bool:
+        """Remove the file; True if it existed."""
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            return False
+        except NotADirectoryError:
+            return False
+        except OSError as exc:
+            raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
+        return True
+
+    # -- locking -------------------------------------------------------------------------
+
+    def lock(self, timeout: float = DEFAULT_LOCK_TIMEOUT) -> AbstractContextManager[None]:
+        """Hold the cache file's lock (other processes and other threads wait); reentrant.
+
+        Raises ``CacheFileError`` if it cannot be had within ``timeout`` seconds.
+        """
+        return self._locked(timeout)
+
+    @contextlib.contextmanager
+    def _locked(self, timeout: float) -> Iterator[None]:
+        self._ensure_dir()
+        held = _path_lock(self.lock_path)
+        started = time.monotonic()
+        if not held.thread_lock.acquire(timeout=max(timeout, 0.0)):
+            raise CacheLockTimeoutError(self.path, self._timeout_problem(timeout, "another thread"))
+        try:
+            remaining = max(timeout - (time.monotonic() - started), 0.0)
+            try:
+                held.file_lock.acquire(timeout=remaining)
+            except filelock.Timeout as exc:
+                raise CacheLockTimeoutError(
+                    self.path, self._timeout_problem(timeout, "another process")
+                ) from exc
+            except OSError as exc:
+                raise CacheFileError(self.lock_path, _fix_hint(self.lock_path, exc)) from exc
+            try:
+                yield
+            finally:
+                held.file_lock.release()
+        finally:
+            held.thread_lock.release()
+
+    def _timeout_problem(self, timeout: float, holder: str) -> str:
+        return (
+            f"timed out after {timeout:g} s waiting for the lock {self.lock_path.name}, held by "
+            f"{holder}; if that process is stuck, stop it (the lock is released when it exits)"
+        )
+
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "DIR_MODE",
+    "FILE_MODE",
+    "CacheLockTimeoutError",
+    "FileVersion",
+    "JsonCacheFile",
+]

@@ -1,0 +1,476 @@
+"""Role credentials: ``sso:GetRoleCredentials`` turned into botocore refresh metadata, shared.
+
+:class:`RoleCredentialFetcher` is what a botocore ``RefreshableCredentials`` calls when its
+credentials near expiry. It answers, cheapest first, from memory; from the AWS CLI's role
+credential cache (``~/.aws/cli/cache``, same file names and JSON as the CLI, so the two share
+entries); and only then from IAM Identity Center. The network call happens under the cache
+entry's lock after looking at the entry once more, so 8 processes starting together make one
+GetRoleCredentials call and the other 7 read its result.
+
+A rejected access token (UnauthorizedException) is refreshed once through the token provider
+(``force_refresh=True``) and the call retried; every other failure becomes a
+:class:`~refreshable_sso.errors.CredentialRefreshError` that names the account, role, HTTP
+status and error code and says what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+
+from refreshable_sso import _redact
+from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, sso_client, status_code
+from refreshable_sso._paths import cli_cache_dir, role_credentials_cache_path
+from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
+from refreshable_sso.errors import CacheFileError, CredentialRefreshError, LoginRequiredError
+from refreshable_sso.tokens.base import (
+    SSOToken,
+    TokenProvider,
+    format_cache_time,
+    parse_cache_time,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_sso import SSOClient
+
+logger = logging.getLogger(__name__)
+
+PROVIDER_TYPE = "sso"
+
+
+class RoleCredentials(BaseModel):
+    """One set of temporary role credentials (secrets masked in ``repr``/``str``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    access_key_id: str
+    secret_access_key: SecretStr
+    session_token: SecretStr
+    expiration: datetime
+    account_id: str | None = None
+
+    @field_validator("expiration")
+    @classmethod
+    def _aware_utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+    def seconds_left(self, now: datetime | None = None) -> float:
+        """Seconds until these credentials expire (negative once they have)."""
+        return (self.expiration - (now or utcnow())).total_seconds()
+
+    def to_botocore_metadata(self) -> dict[str, str]:
+        """What ``botocore.credentials.RefreshableCredentials`` expects from its refresh call."""
+        return {
+            "access_key": self.access_key_id,
+            "secret_key": self.secret_access_key.get_secret_value(),
+            "token": self.session_token.get_secret_value(),
+            "expiry_time": format_cache_time(self.expiration),
+        }
+
+    @classmethod
+    def from_api(cls, role_credentials: object, account_id: str) -> RoleCredentials:
+        """From GetRoleCredentials' ``roleCredentials`` (expiration in epoch milliseconds)."""
+        if not isinstance(role_credentials, dict):
+            raise ValueError("'roleCredentials' is missing")
+        for key in ("accessKeyId", "secretAccessKey", "sessionToken"):
+            if not isinstance(role_credentials.get(key), str) or not role_credentials[key]:
+                raise ValueError(f"{key!r} is missing or not a string")
+        expiration = role_credentials.get("expiration")
+        if not isinstance(expiration, int | float) or isinstance(expiration, bool):
+            raise ValueError("'expiration' is missing or not a number")
+        return cls(
+            access_key_id=role_credentials["accessKeyId"],
+            secret_access_key=SecretStr(role_credentials["secretAccessKey"]),
+            session_token=SecretStr(role_credentials["sessionToken"]),
+            expiration=datetime.fromtimestamp(expiration / 1000.0, tz=timezone.utc),
+            account_id=account_id,
+        )
+
+    @classmethod
+    def from_cache_dict(cls, data: object) -> RoleCredentials:
+        """From an AWS CLI cache entry; ``ValueError`` names what is wrong (never a value)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        provider = data.get("ProviderType", PROVIDER_TYPE)
+        if provider != PROVIDER_TYPE:
+            raise ValueError(f"'ProviderType' is {provider!r}, not {PROVIDER_TYPE!r}")
+        creds = data.get("Credentials")
+        if not isinstance(creds, dict):
+            raise ValueError("'Credentials' is missing or not an object")
+        for key in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+            if not isinstance(creds.get(key), str) or not creds[key]:
+                raise ValueError(f"'Credentials.{key}' is missing or not a string")
+        account_id = creds.get("AccountId")
+        if account_id is not None and not isinstance(account_id, str):
+            raise ValueError("'Credentials.AccountId' must be a string")
+        return cls(
+            access_key_id=creds["AccessKeyId"],
+            secret_access_key=SecretStr(creds["SecretAccessKey"]),
+            session_token=SecretStr(creds["SessionToken"]),
+            expiration=parse_cache_time(creds.get("Expiration"), "Credentials.Expiration"),
+            account_id=account_id,
+        )
+
+    def to_cache_dict(self) -> dict[str, Any]:
+        """The AWS CLI cache entry (the only place the secrets are written: a 0600 file)."""
+        creds: dict[str, str] = {
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key.get_secret_value(),
+            "SessionToken": self.session_token.get_secret_value(),
+            "Expiration": format_cache_time(self.expiration),
+        }
+        if self.account_id is not None:
+            creds["AccountId"] = self.account_id
+        return {"ProviderType": PROVIDER_TYPE, "Credentials": creds}
+
+
+class RoleCredentialEntry:
+    """The cache file of one account/role of one sign-in (sso-session or start URL)."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = JsonCacheFile(path)
+
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+    def load(self) -> tuple[RoleCredentials | None, FileVersion | None]:
+        """The cached credentials and their file's version; (None, None) if absent or bad."""
+        data, version = self.file.read_versioned()
+        if data is None:
+            return None, None
+        try:
+            return RoleCredentials.from_cache_dict(data), version
+        except ValueError as exc:
+            self.file.quarantine(f"not usable role credentials: {exc}", version)
+            return None, None
+
+    def save(self, credentials: RoleCredentials) -> None:
+        """Write atomically, mode 0600."""
+        self.file.write(credentials.to_cache_dict())
+
+    def delete(self) -> bool:
+        return self.file.delete()
+
+    def lock(self, timeout: float = DEFAULT_LOCK_TIMEOUT) -> AbstractContextManager[None]:
+        return self.file.lock(timeout)
+
+
+class RoleCredentialCache:
+    """The AWS CLI's role credential cache directory (``~/.aws/cli/cache``), locked per entry."""
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else cli_cache_dir()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.cache_dir)!r})"
+
+    def entry(
+        self,
+        account_id: str,
+        role_name: str,
+        *,
+        sso_session_name: str | None = None,
+        start_url: str | None = None,
+    ) -> RoleCredentialEntry:
+        """The entry the AWS CLI would use for this account, role and sign-in."""
+        return RoleCredentialEntry(
+            role_credentials_cache_path(
+                account_id,
+                role_name,
+                sso_session_name=sso_session_name,
+                start_url=start_url,
+                cache_dir=self.cache_dir,
+            )
+        )
+
+
+def _usable_for(credentials: RoleCredentials, obtained_at: float, min_remaining: float) -> bool:
+    """More than ``min_remaining`` left, shrunk to half the lifetime for short-lived credentials.
+
+    Without the shrink, credentials living less than ``min_remaining`` (test emulators) would
+    never be reused and every process would fetch its own.
+    """
+    lifetime = credentials.expiration.timestamp() - obtained_at
+    needed = max(0.0, min(min_remaining, lifetime / 2))
+    return credentials.seconds_left() > needed
+
+
+class _Rejected(Exception):
+    """GetRoleCredentials answered UnauthorizedException (internal)."""
+
+
+class RoleCredentialFetcher:
+    """Fetches (and shares) the credentials of one role, for botocore's refreshable credentials."""
+
+    def __init__(
+        self,
+        token_provider: TokenProvider,
+        *,
+        account_id: str,
+        role_name: str,
+        sso_region: str,
+        start_url: str,
+        sso_session_name: str | None = None,
+        sso_endpoint_url: str | None = None,
+        http: HttpSettings = DEFAULT_HTTP,
+        cache: RoleCredentialCache | None = None,
+        min_remaining: float = 900.0,
+    ) -> None:
+        self.token_provider = token_provider
+        self.account_id = account_id
+        self.role_name = role_name
+        self.sso_region = sso_region
+        self.start_url = start_url
+        self.sso_session_name = sso_session_name
+        self.min_remaining = float(min_remaining)
+        self.entry = (
+            cache.entry(
+                account_id, role_name, sso_session_name=sso_session_name, start_url=start_url
+            )
+            if cache is not None
+            else None
+        )
+        self._endpoint_url = sso_endpoint_url
+        self._http = http
+        # The lock is held for one GetRoleCredentials call with its retries, at most.
+        self._lock_timeout = http.max_attempts * (http.connect_timeout + http.read_timeout) + 30.0
+        self._client: SSOClient | None = None
+        self._lock = threading.Lock()
+        self._memo: tuple[RoleCredentials, float] | None = None  # (credentials, obtained at)
+        self.fetch_count = 0  # GetRoleCredentials calls this fetcher made
+        self.last_refreshed_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(account_id={self.account_id!r}, role_name={self.role_name!r}, "
+            f"cache={self.entry!r})"
+        )
+
+    @property
+    def current(self) -> RoleCredentials | None:
+        """The credentials last handed out (None before the first fetch)."""
+        memo = self._memo
+        return memo[0] if memo is not None else None
+
+    # -- public --------------------------------------------------------------------------
+
+    def fetch(self) -> dict[str, str]:
+        """Credentials with more than ``min_remaining`` seconds left, as botocore metadata."""
+        return self.fetch_credentials().to_botocore_metadata()
+
+    def fetch_credentials(self) -> RoleCredentials:
+        """Like :meth:`fetch`, as a :class:`RoleCredentials` (secrets masked in repr)."""
+        memo = self._memo
+        if memo is not None and _usable_for(*memo, self.min_remaining):
+            return memo[0]
+        with self._lock:
+            memo = self._memo
+            if memo is not None and _usable_for(*memo, self.min_remaining):
+                return memo[0]
+            if self.entry is not None:
+                cached = self._from_disk(self.entry)
+                if cached is not None:
+                    return cached
+            credentials = self._fetch_new()
+            memo = self._memo
+            if memo is None or memo[0] is not credentials:  # new, not read from disk
+                self._memo = (credentials, time.time())
+            return credentials
+
+    def invalidate(self) -> None:
+        """Forget the cached credentials (memory and disk) so the next fetch gets new ones."""
+        with self._lock:
+            self._memo = None
+            if self.entry is not None:
+                with self.entry.lock(self._lock_timeout):
+                    self.entry.delete()
+
+    # -- cache ---------------------------------------------------------------------------
+
+    def _from_disk(self, entry: RoleCredentialEntry) -> RoleCredentials | None:
+        credentials, version = entry.load()
+        if credentials is None or version is None:
+            return None
+        obtained_at = version.mtime_ns / 1e9
+        if not _usable_for(credentials, obtained_at, self.min_remaining):
+            return None
+        self._memo = (credentials, obtained_at)
+        logger.debug("Using cached role credentials from %s", entry.path)
+        return credentials
+
+    def _fetch_new(self) -> RoleCredentials:
+        """Call GetRoleCredentials (under the entry's lock, after one more look at the entry)."""
+        rejected: ClientError | None = None
+        for attempt in range(2):
+            # Outside the entry lock: getting a token may mean a refresh (or even a login).
+            token = self.token_provider.get_token(force_refresh=attempt > 0)
+            entry = self.entry
+            try:
+                if entry is None:
+                    return self._call(token)
+                with entry.lock(self._lock_timeout):
+                    cached = self._from_disk(entry)
+                    if cached is not None:
+                        return cached
+                    credentials = self._call(token)
+                    self._store(entry, credentials)
+                    return credentials
+            except _Rejected as exc:
+                rejected = exc.__cause__ if isinstance(exc.__cause__, ClientError) else None
+                logger.info(
+                    "IAM Identity Center rejected the access token for role %s in account %s; "
+                    "refreshing the token and trying once more",
+                    self.role_name,
+                    self.account_id,
+                )
+        reason = (
+            f"IAM Identity Center rejected the access token (UnauthorizedException) when getting "
+            f"credentials for role {self.role_name!r} in account {self.account_id}, even right "
+            f"after refreshing it; the sign-in session has probably ended or been revoked"
+        )
+        raise LoginRequiredError(
+            reason, start_url=self.start_url, sso_session_name=self.sso_session_name
+        ) from rejected
+
+    @staticmethod
+    def _store(entry: RoleCredentialEntry, credentials: RoleCredentials) -> None:
+        try:
+            entry.save(credentials)
+        except CacheFileError as exc:
+            logger.warning("Could not cache role credentials (they are used from memory): %s", exc)
+
+    # -- the call ------------------------------------------------------------------------
+
+    def _sso(self) -> SSOClient:
+        if self._client is None:
+            _redact.install()
+            self._client = sso_client(
+                self.sso_region, endpoint_url=self._endpoint_url, http=self._http
+            )
+        return self._client
+
+    def _call(self, token: SSOToken) -> RoleCredentials:
+        client = self._sso()
+        try:
+            response = client.get_role_credentials(
+                roleName=self.role_name,
+                accountId=self.account_id,
+                accessToken=token.access_token.get_secret_value(),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "UnauthorizedException":
+                raise _Rejected() from exc
+            raise self._client_error(exc) from exc
+        except BotoCoreError as exc:
+            raise self._transport_error(exc) from exc
+        try:
+            credentials = RoleCredentials.from_api(response.get("roleCredentials"), self.account_id)
+        except ValueError as exc:
+            raise CredentialRefreshError(
+                f"the GetRoleCredentials response is malformed ({exc})",
+                account_id=self.account_id,
+                role_name=self.role_name,
+            ) from exc
+        self.fetch_count += 1
+        self.last_refreshed_at = utcnow()
+        logger.info(
+            "Got role credentials for role %s in account %s; valid until %s",
+            self.role_name,
+            self.account_id,
+            format_cache_time(credentials.expiration),
+        )
+        return credentials
+
+    def _client_error(self, exc: ClientError) -> CredentialRefreshError:
+        code = error_code(exc)
+        status = status_code(exc)
+        attempts = self._http.max_attempts
+        if code == "ResourceNotFoundException" or status == 404:
+            explain = (
+                "the account or role does not exist, or the role is not assigned to you in "
+                "this account; check account_id and role_name (list what you can use with "
+                "session.list_roles())"
+            )
+        elif code in ("ForbiddenException", "AccessDeniedException") or status == 403:
+            explain = (
+                "you are not allowed to use this role in this account; check account_id and "
+                "role_name, or ask your administrator for the assignment"
+            )
+        elif code in ("TooManyRequestsException", "ThrottlingException") or status == 429:
+            explain = (
+                f"IAM Identity Center throttled the request and {attempts} attempts did not get "
+                f"through; try again shortly, or allow more attempts (HttpSettings.max_attempts)"
+            )
+        elif status is not None and status >= 500:
+            explain = (
+                f"IAM Identity Center failed with a server error on {attempts} attempts; "
+                f"try again later"
+            )
+        elif code == "InvalidRequestException":
+            explain = (
+                "the request was rejected as invalid; check account_id (12 digits) and role_name"
+            )
+        else:
+            explain = "IAM Identity Center refused the request"
+        message = exc.response.get("Error", {}).get("Message")
+        if message:
+            explain += f" (server said: {_redact.redact(str(message))[:200]})"
+        return CredentialRefreshError(
+            explain,
+            account_id=self.account_id,
+            role_name=self.role_name,
+            status_code=status,
+            error_code=code,
+        )
+
+    def _transport_error(self, exc: BotoCoreError) -> CredentialRefreshError:
+        if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+            explain = (
+                f"the SSO portal did not answer in time ({exc}; connect timeout "
+                f"{self._http.connect_timeout:g} s, read timeout {self._http.read_timeout:g} s); "
+                f"check the network, or try again later"
+            )
+        elif isinstance(exc, EndpointConnectionError):
+            explain = (
+                f"could not connect to the SSO portal ({exc}); check the network and the "
+                f"endpoint (AWS_ENDPOINT_URL_SSO or sso_endpoint_url)"
+            )
+        else:
+            explain = (
+                f"the call failed before IAM Identity Center answered ({type(exc).__name__}: {exc})"
+            )
+        return CredentialRefreshError(
+            explain,
+            account_id=self.account_id,
+            role_name=self.role_name,
+            error_code=type(exc).__name__,
+        )
+
+
+__all__ = [
+    "RoleCredentialCache",
+    "RoleCredentialEntry",
+    "RoleCredentialFetcher",
+    "RoleCredentials",
+]

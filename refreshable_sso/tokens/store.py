@@ -1,0 +1,114 @@
+"""One token file of the cache the AWS CLI v2 and botocore share (``~/.aws/sso/cache``).
+
+The file name and keys are exactly the CLI's (see ``_paths.token_cache_path``), so a token
+written by ``aws sso login`` works here and one written here works with plain boto3. Keys we
+do not know (botocore or a newer CLI may add some) are kept when we rewrite the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from refreshable_sso._paths import token_cache_path
+from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
+from refreshable_sso.errors import CacheFileError
+from refreshable_sso.tokens.base import SSOToken
+
+logger = logging.getLogger(__name__)
+
+# Every key SSOToken.to_cache_dict() may write: these are ours to set or drop on save.
+_TOKEN_KEYS = frozenset(
+    {
+        "accessToken",
+        "expiresAt",
+        "startUrl",
+        "region",
+        "refreshToken",
+        "clientId",
+        "clientSecret",
+        "registrationExpiresAt",
+    }
+)
+
+
+class TokenCache:
+    """The token file for one start URL (legacy profiles) or one sso-session (named ones)."""
+
+    def __init__(
+        self,
+        start_url: str,
+        sso_session_name: str | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.start_url = start_url
+        self.sso_session_name = sso_session_name
+        self.path: Path = token_cache_path(start_url, sso_session_name, cache_dir)
+        self._file = JsonCacheFile(self.path)
+
+    def __repr__(self) -> str:
+        who = (
+            f"sso_session_name={self.sso_session_name!r}"
+            if self.sso_session_name
+            else f"start_url={self.start_url!r}"
+        )
+        return f"{type(self).__name__}({who}, path={str(self.path)!r})"
+
+    @property
+    def file(self) -> JsonCacheFile:
+        """The underlying locked, atomic JSON file."""
+        return self._file
+
+    def version(self) -> FileVersion | None:
+        """Identity of the file's current content (None if absent), for cheap change checks."""
+        return self._file.version()
+
+    def mtime_ns(self) -> int | None:
+        """The file's modification time in nanoseconds (None if absent)."""
+        return self._file.mtime_ns()
+
+    def load(self) -> SSOToken | None:
+        """The cached token; None if there is none or the file was unusable (then moved aside)."""
+        return self.load_versioned()[0]
+
+    def load_versioned(self) -> tuple[SSOToken | None, FileVersion | None]:
+        """The cached token and the version of the file it came from."""
+        data, version = self._file.read_versioned()
+        if data is None:
+            return None, None
+        try:
+            token = SSOToken.from_cache_dict(data)
+        except ValueError as exc:
+            # ValueError messages from SSOToken name keys and types, never secret values.
+            self._file.quarantine(f"not a usable SSO token: {exc}", version)
+            return None, None
+        return token, version
+
+    def save(self, token: SSOToken) -> None:
+        """Write ``token`` atomically (0600), keeping keys of the old file that we do not know."""
+        extras = self._unknown_keys()
+        data: dict[str, Any] = {**extras, **token.to_cache_dict()}
+        self._file.write(data)
+        logger.debug("Saved SSO token to %s (expires %s)", self.path, data["expiresAt"])
+
+    def _unknown_keys(self) -> dict[str, Any]:
+        try:
+            data, _ = self._file.read_versioned()
+        except CacheFileError:  # unreadable: write() below replaces it or reports the problem
+            return {}
+        if not data:
+            return {}
+        return {key: value for key, value in data.items() if key not in _TOKEN_KEYS}
+
+    def delete(self) -> bool:
+        """Remove the token file (logout); True if it existed."""
+        return self._file.delete()
+
+    def lock(self, timeout: float = DEFAULT_LOCK_TIMEOUT) -> AbstractContextManager[None]:
+        """The cross-process, cross-thread lock guarding read-refresh-write of this token."""
+        return self._file.lock(timeout)
+
+
+__all__ = ["TokenCache"]
