@@ -166,6 +166,15 @@ class IdentityError(RefreshableSSOError):
     """``sts:GetCallerIdentity`` failed or returned something that is not an SSO role identity."""
 
 
+class TokenChainError(TokenProviderDeclined):
+    """Every provider of a ``ChainTokenProvider`` declined; ``reasons`` says why, in order."""
+
+    def __init__(self, reasons: Sequence[tuple[str, str]]) -> None:
+        self.reasons: tuple[tuple[str, str], ...] = tuple(reasons)
+        listed = "; ".join(f"{name}: {why}" for name, why in self.reasons) or "no providers"
+        super().__init__(f"No token provider could supply a token ({listed})")
+
+
 __all__ = [
     "CacheFileError",
     "ConfigurationError",
@@ -182,6 +191,7 @@ __all__ = [
     "LoginTimeoutError",
     "ProfileError",
     "RefreshableSSOError",
+    "TokenChainError",
     "TokenProviderDeclined",
     "TokenProviderError",
     "UnknownAccountError",

@@ -1,0 +1,178 @@
+"""``refreshable-sso login`` and ``refreshable-sso logout``.
+
+The sign-in is named by a profile (``--profile``, an sso-session or legacy SSO profile of
+``~/.aws/config``), by an sso-session (``--sso-session``, read from the config file unless
+``--start-url``/``--sso-region`` are also given), or by ``--start-url`` and ``--sso-region``
+alone (a legacy, start-URL keyed cache entry). Endpoints follow ``AWS_ENDPOINT_URL_SSO`` /
+``AWS_ENDPOINT_URL_SSO_OIDC`` like every other part of the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.configloader import load_config
+from botocore.exceptions import ConfigNotFound, ConfigParseError
+
+from refreshable_sso.errors import ProfileError
+from refreshable_sso.login import login, logout
+from refreshable_sso.profiles import config_file_path, load_sso_profile
+from refreshable_sso.tokens.interactive import LOGIN_FLOW_ENV
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Which sign-in a command acts on."""
+
+    start_url: str
+    sso_region: str
+    sso_session_name: str | None
+    scopes: tuple[str, ...] | None = None
+
+
+def _add_target(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_argument_group("which sign-in")
+    target.add_argument("--profile", help="an SSO profile of ~/.aws/config")
+    target.add_argument(
+        "--sso-session", dest="sso_session", help="an [sso-session NAME] of ~/.aws/config"
+    )
+    target.add_argument("--start-url", dest="start_url", help="the IAM Identity Center start URL")
+    target.add_argument("--sso-region", dest="sso_region", help="the region of IAM Identity Center")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``login`` and ``logout`` commands."""
+    login_parser: argparse.ArgumentParser = subparsers.add_parser(
+        "login",
+        help="sign in to IAM Identity Center (shared with `aws` and boto3)",
+        description=(
+            "Sign in to IAM Identity Center and store the token in ~/.aws/sso/cache, where "
+            "the AWS CLI, boto3 and refreshable_sso sessions all find it. Opens a browser "
+            "(authorization code + PKCE) where one can open, and uses a device code "
+            f"elsewhere. Set {LOGIN_FLOW_ENV}=device to always use the device code."
+        ),
+    )
+    _add_target(login_parser)
+    login_parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a browser; print the URL and code to open elsewhere (device code)",
+    )
+    login_parser.add_argument(
+        "--use-device-code",
+        action="store_true",
+        help="use the device-code flow even where a browser could open",
+    )
+    login_parser.add_argument(
+        "--force", action="store_true", help="sign in even if the cached token is still valid"
+    )
+    login_parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="give up after this many seconds (default 600)",
+    )
+    login_parser.set_defaults(handler=_login)
+
+    logout_parser: argparse.ArgumentParser = subparsers.add_parser(
+        "logout",
+        help="sign out and remove this sign-in's cached token and role credentials",
+        description=(
+            "Sign out of one IAM Identity Center sign-in (sso:Logout) and remove its token "
+            "from ~/.aws/sso/cache and its role credentials from ~/.aws/cli/cache. Other "
+            "sign-ins are left alone."
+        ),
+    )
+    _add_target(logout_parser)
+    logout_parser.set_defaults(handler=_logout)
+
+
+def _config_sessions() -> dict[str, dict[str, Any]]:
+    path = config_file_path()
+    try:
+        config = load_config(str(path))
+    except ConfigNotFound:
+        return {}
+    except ConfigParseError as exc:
+        raise ProfileError(
+            f"{path} is not a valid INI file ({exc})", [f"{path}: not a valid INI file"]
+        ) from exc
+    sessions: dict[str, dict[str, Any]] = config.get("sso_sessions", {})
+    return sessions
+
+
+def resolve_sign_in(args: argparse.Namespace) -> SignIn:
+    """The sign-in named on the command line; ``ProfileError`` says what is missing."""
+    if args.profile:
+        if args.start_url or args.sso_region or args.sso_session:
+            raise ProfileError(
+                "give either --profile, or --start-url/--sso-region/--sso-session, not both",
+                ["--profile combined with --start-url/--sso-region/--sso-session"],
+            )
+        profile = load_sso_profile(args.profile)
+        return SignIn(
+            profile.start_url,
+            profile.sso_region,
+            profile.sso_session_name,
+            profile.registration_scopes,
+        )
+    start_url, region, session = args.start_url, args.sso_region, args.sso_session
+    scopes: tuple[str, ...] | None = None
+    if session and not (start_url and region):
+        sessions = _config_sessions()
+        section = sessions.get(session)
+        if section is None:
+            raise ProfileError(
+                f"sso-session {session!r} is not in {config_file_path()}; add an "
+                f"[sso-session {session}] section, or pass --start-url and --sso-region",
+                [f"[sso-session {session}]: section not found"],
+            )
+        start_url = start_url or str(section.get("sso_start_url", "")).strip() or None
+        region = region or str(section.get("sso_region", "")).strip() or None
+        raw_scopes = str(section.get("sso_registration_scopes", "")).strip()
+        if raw_scopes:
+            scopes = tuple(part.strip() for part in raw_scopes.split(",") if part.strip())
+    missing = [
+        flag for flag, value in (("--start-url", start_url), ("--sso-region", region)) if not value
+    ]
+    if missing:
+        raise ProfileError(
+            "say which sign-in: --profile NAME, --sso-session NAME (from ~/.aws/config), or "
+            f"--start-url and --sso-region (missing: {', '.join(missing)})",
+            [f"missing {flag}" for flag in missing],
+        )
+    return SignIn(str(start_url), str(region), session, scopes)
+
+
+def _login(args: argparse.Namespace) -> int:
+    target = resolve_sign_in(args)
+    options: dict[str, Any] = {}
+    if target.scopes:
+        options["scopes"] = target.scopes
+    token = login(
+        target.start_url,
+        target.sso_region,
+        sso_session_name=target.sso_session_name,
+        force=args.force,
+        use_device_code=args.use_device_code,
+        open_browser=not args.no_browser,
+        timeout=args.timeout,
+        **options,
+    )
+    who = target.sso_session_name or target.start_url
+    print(f"Signed in to {who}; the token is valid until {token.expires_at.isoformat()}.")
+    return 0
+
+
+def _logout(args: argparse.Namespace) -> int:
+    target = resolve_sign_in(args)
+    result = logout(target.start_url, target.sso_region, sso_session_name=target.sso_session_name)
+    who = target.sso_session_name or target.start_url
+    state = "signed out" if result.signed_out else "removed local credentials (server not reached)"
+    print(f"{who}: {state}; removed {len(result.removed)} cached file(s).")
+    for path in result.removed:
+        print(f"  {path}", file=sys.stdout)
+    return 0

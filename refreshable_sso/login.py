@@ -1,0 +1,343 @@
+"""``login()`` and ``logout()``: sign a person in or out, sharing the AWS CLI's caches.
+
+``login`` returns the cached token while it is valid (refreshing it if it can), and otherwise
+signs in through the browser (authorization code + PKCE) or with a device code, storing the
+result where ``aws``, plain boto3 and our sessions all find it. ``logout`` does what
+``aws sso logout`` does, for one sign-in only: ``sso:Logout``, then removes that sign-in's
+token file and its role-credential cache entries, and nothing that belongs to another
+sso-session or start URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import filelock
+from botocore.configloader import load_config
+from botocore.exceptions import BotoCoreError, ClientError, ConfigNotFound, ConfigParseError
+
+from refreshable_sso import _aws
+from refreshable_sso._paths import role_credentials_cache_path
+from refreshable_sso.cachefile import JsonCacheFile
+from refreshable_sso.errors import (
+    CacheFileError,
+    LoginRequiredError,
+    LoginTimeoutError,
+    TokenProviderError,
+)
+from refreshable_sso.profiles import config_file_path
+from refreshable_sso.tokens.base import SSOToken
+from refreshable_sso.tokens.cached import CachedTokenProvider
+from refreshable_sso.tokens.device import DeviceCodeProvider
+from refreshable_sso.tokens.interactive import (
+    DEFAULT_LOGIN_TIMEOUT,
+    BrowserOpener,
+    InteractiveTokenProvider,
+    PromptCallback,
+    resolve_login_flow,
+)
+from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
+from refreshable_sso.tokens.policy import LOCK_GRACE, login_lock_path
+from refreshable_sso.tokens.registration import DEFAULT_SCOPES
+from refreshable_sso.tokens.store import TokenCache
+
+if TYPE_CHECKING:
+    from mypy_boto3_sso import SSOClient
+
+logger = logging.getLogger(__name__)
+
+#: ``login()`` signs in again when the cached token has less than this many seconds left
+#: and cannot be refreshed.
+DEFAULT_MIN_VALID = 900.0
+
+
+def login(
+    start_url: str,
+    sso_region: str,
+    *,
+    sso_session_name: str | None = None,
+    force: bool = False,
+    use_device_code: bool = False,
+    open_browser: bool = True,
+    message: str | None = None,
+    prompt_callback: PromptCallback | None = None,
+    browser_opener: BrowserOpener | None = None,
+    timeout: float = DEFAULT_LOGIN_TIMEOUT,
+    cancel_event: threading.Event | None = None,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    flow: str | None = None,
+    min_valid: float = DEFAULT_MIN_VALID,
+    oidc_endpoint_url: str | None = None,
+    cache_dir: Path | None = None,
+    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+) -> SSOToken:
+    """Make sure the person is signed in; return a valid access token.
+
+    Unless ``force``, a cached token with more than ``min_valid`` seconds left (after a refresh
+    if it needed and allowed one) is returned without asking anyone. Otherwise: a browser
+    sign-in (PKCE) where a browser can open, a device code elsewhere (``use_device_code=True``
+    or ``flow="device"`` always uses the device code; ``REFRESHABLE_SSO_LOGIN_FLOW`` sets the
+    default). ``message``/``prompt_callback``/``browser_opener`` decide how the person is told.
+    Raises ``LoginDeniedError``, ``LoginExpiredError``, ``LoginTimeoutError`` or
+    ``LoginCancelledError`` when the sign-in does not complete.
+    """
+    chosen = "device" if use_device_code else resolve_login_flow(flow)
+    if not force:
+        cached = _valid_cached_token(
+            start_url, sso_region, sso_session_name, min_valid, oidc_endpoint_url, cache_dir, http
+        )
+        if cached is not None:
+            logger.info("already signed in; token valid until %s", cached.expires_at.isoformat())
+            return cached
+    provider: InteractiveTokenProvider
+    if chosen == "device":
+        provider = DeviceCodeProvider(
+            start_url,
+            sso_region,
+            sso_session_name=sso_session_name,
+            scopes=scopes,
+            open_browser=open_browser,
+            message=message,
+            prompt_callback=prompt_callback,
+            browser_opener=browser_opener,
+            timeout=timeout,
+            cancel_event=cancel_event,
+            oidc_endpoint_url=oidc_endpoint_url,
+            cache_dir=cache_dir,
+            http=http,
+        )
+    else:
+        provider = AuthorizationCodeProvider(
+            start_url,
+            sso_region,
+            sso_session_name=sso_session_name,
+            scopes=scopes,
+            open_browser=open_browser,
+            message=message,
+            prompt_callback=prompt_callback,
+            browser_opener=browser_opener,
+            timeout=timeout,
+            cancel_event=cancel_event,
+            oidc_endpoint_url=oidc_endpoint_url,
+            cache_dir=cache_dir,
+            http=http,
+            fallback_to_device=(chosen == "auto"),
+        )
+    # Share the login lock with sessions using login="auto", so they pick this login up.
+    lock_path = login_lock_path(provider.token_cache.path)
+    lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(lock_path), mode=0o600)
+    try:
+        lock.acquire(timeout=timeout + LOCK_GRACE)
+    except filelock.Timeout as exc:
+        raise LoginTimeoutError(
+            f"another sign-in for {sso_session_name or start_url} is still running (lock file "
+            f"{lock_path}); finish or cancel it, then try again"
+        ) from exc
+    try:
+        if not force:  # another process may have signed in while we waited for the lock
+            cached = _valid_cached_token(
+                start_url,
+                sso_region,
+                sso_session_name,
+                min_valid,
+                oidc_endpoint_url,
+                cache_dir,
+                http,
+            )
+            if cached is not None:
+                return cached
+        return provider.login()
+    finally:
+        lock.release()
+
+
+def _valid_cached_token(
+    start_url: str,
+    sso_region: str,
+    sso_session_name: str | None,
+    min_valid: float,
+    oidc_endpoint_url: str | None,
+    cache_dir: Path | None,
+    http: _aws.HttpSettings,
+) -> SSOToken | None:
+    provider = CachedTokenProvider(
+        start_url,
+        sso_region,
+        sso_session_name=sso_session_name,
+        cache_dir=cache_dir,
+        refresh_window=max(min_valid, 0.0),
+        oidc_endpoint_url=oidc_endpoint_url,
+        http=http,
+    )
+    try:
+        token = provider.get_token()
+    except (LoginRequiredError, TokenProviderError, CacheFileError) as exc:
+        logger.info("signing in: %s", getattr(exc, "reason", None) or exc)
+        return None
+    if token.expires_within(min_valid):
+        logger.info("signing in: the cached token expires within %.0f s", min_valid)
+        return None
+    return token
+
+
+@dataclass(frozen=True)
+class LogoutResult:
+    """What ``logout`` did: whether IAM Identity Center ended the sign-in, which files went."""
+
+    signed_out: bool
+    removed: tuple[Path, ...]
+
+
+def logout(
+    start_url: str,
+    sso_region: str,
+    *,
+    sso_session_name: str | None = None,
+    roles: Iterable[tuple[str, str]] = (),
+    cache_dir: Path | None = None,
+    cli_cache_dir: Path | None = None,
+    config_file: Path | None = None,
+    sso_endpoint_url: str | None = None,
+    oidc_endpoint_url: str | None = None,
+    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+) -> LogoutResult:
+    """Sign out of one sign-in (sso-session, or start URL for legacy profiles).
+
+    Calls ``sso:Logout`` with the cached token (refreshed first if it has expired but can be
+    refreshed), then removes the token file and the role-credential cache entries of that
+    sign-in. Those entries are named ``sha1(accountId, roleName, sessionName|startUrl)``, so
+    they are found by computing the names for every account/role the token can reach
+    (``ListAccounts``/``ListAccountRoles``, asked before ``Logout``), every profile in the AWS
+    config file that uses this sign-in, and ``roles``; entries of other sign-ins have other
+    names and are never touched. Errors talking to AWS are logged, never raised: the local
+    files go regardless.
+    """
+    token_cache = TokenCache(start_url, sso_session_name, cache_dir)
+    token = _token_for_logout(
+        start_url, sso_region, sso_session_name, cache_dir, oidc_endpoint_url, http
+    )
+    candidates: set[tuple[str, str]] = {(str(a), str(r)) for a, r in roles}
+    candidates |= _profile_roles(start_url, sso_session_name, config_file)
+    signed_out = False
+    if token is not None:
+        client = _aws.sso_client(sso_region, endpoint_url=sso_endpoint_url, http=http)
+        candidates |= _reachable_roles(client, token)
+        signed_out = _sign_out(client, token)
+    removed: list[Path] = []
+    if token_cache.delete():
+        removed.append(token_cache.path)
+    for account_id, role_name in sorted(candidates):
+        entry = JsonCacheFile(
+            role_credentials_cache_path(
+                account_id,
+                role_name,
+                sso_session_name=sso_session_name,
+                start_url=start_url,
+                cache_dir=cli_cache_dir,
+            )
+        )
+        if entry.delete():
+            removed.append(entry.path)
+    logger.info(
+        "signed out of %s (server: %s); removed %d cache file(s)",
+        sso_session_name or start_url,
+        "ended" if signed_out else "not contacted or failed",
+        len(removed),
+    )
+    return LogoutResult(signed_out=signed_out, removed=tuple(removed))
+
+
+def _token_for_logout(
+    start_url: str,
+    sso_region: str,
+    sso_session_name: str | None,
+    cache_dir: Path | None,
+    oidc_endpoint_url: str | None,
+    http: _aws.HttpSettings,
+) -> SSOToken | None:
+    provider = CachedTokenProvider(
+        start_url,
+        sso_region,
+        sso_session_name=sso_session_name,
+        cache_dir=cache_dir,
+        refresh_window=0.0,
+        oidc_endpoint_url=oidc_endpoint_url,
+        http=http,
+    )
+    try:
+        return provider.get_token()
+    except (LoginRequiredError, TokenProviderError, CacheFileError) as exc:
+        logger.info("no usable token to sign out with: %s", getattr(exc, "reason", None) or exc)
+        return None
+
+
+def _reachable_roles(client: SSOClient, token: SSOToken) -> set[tuple[str, str]]:
+    """Every (account, role) the token can reach (their cache entries may exist)."""
+    access_token = token.access_token.get_secret_value()
+    found: set[tuple[str, str]] = set()
+    try:
+        for page in client.get_paginator("list_accounts").paginate(accessToken=access_token):
+            for account in page.get("accountList", []):
+                account_id = account.get("accountId")
+                if not account_id:
+                    continue
+                roles = client.get_paginator("list_account_roles").paginate(
+                    accessToken=access_token, accountId=account_id
+                )
+                for role_page in roles:
+                    for role in role_page.get("roleList", []):
+                        if role.get("roleName"):
+                            found.add((account_id, role["roleName"]))
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning(
+            "could not list the accounts and roles of this sign-in (%s); only role credential "
+            "entries named by profiles are removed",
+            _aws.error_code(exc) or type(exc).__name__,
+        )
+    return found
+
+
+def _sign_out(client: SSOClient, token: SSOToken) -> bool:
+    try:
+        client.logout(accessToken=token.access_token.get_secret_value())
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning(
+            "IAM Identity Center did not accept the sign-out (%s); removing local files anyway",
+            _aws.error_code(exc) or type(exc).__name__,
+        )
+        return False
+    return True
+
+
+def _profile_roles(
+    start_url: str, sso_session_name: str | None, config_file: Path | None
+) -> set[tuple[str, str]]:
+    """(account, role) of every profile in the AWS config file that uses this sign-in."""
+    path = config_file or config_file_path()
+    try:
+        config = load_config(str(path))
+    except (ConfigNotFound, ConfigParseError) as exc:
+        logger.debug("no profiles read from %s: %s", path, exc)
+        return set()
+    found: set[tuple[str, str]] = set()
+    for profile in config.get("profiles", {}).values():
+        account_id = str(profile.get("sso_account_id", "")).strip()
+        role_name = str(profile.get("sso_role_name", "")).strip()
+        if not account_id or not role_name:
+            continue
+        session = str(profile.get("sso_session", "")).strip() or None
+        if sso_session_name is not None:
+            if session == sso_session_name:
+                found.add((account_id, role_name))
+        elif session is None and str(profile.get("sso_start_url", "")).strip() == start_url:
+            found.add((account_id, role_name))
+    return found
+
+
+__all__ = ["DEFAULT_MIN_VALID", "LogoutResult", "login", "logout"]

@@ -1,0 +1,487 @@
+"""What the interactive logins share: telling the person, opening a browser, waiting, storing.
+
+The device-code and authorization-code providers differ in protocol but not in how they reach
+a person or where the result goes. This module is the one place library code writes to stderr
+(``notify_stderr``): a login nobody is told about would just hang. Everything here can be
+replaced by the caller: a ``message`` template, a ``prompt_callback`` that takes over
+completely, a ``browser_opener``. ``InteractiveTokenProvider`` stores each login in the token
+cache the AWS CLI and botocore share, so one sign-in serves ``aws``, plain boto3 and us.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from refreshable_sso import _aws
+from refreshable_sso.errors import (
+    CacheFileError,
+    ConfigurationError,
+    LoginCancelledError,
+    LoginTimeoutError,
+)
+from refreshable_sso.tokens.base import SSOToken, utcnow
+from refreshable_sso.tokens.registration import DEFAULT_SCOPES, ClientRegistrar, ClientRegistration
+from refreshable_sso.tokens.store import TokenCache
+
+if TYPE_CHECKING:
+    from mypy_boto3_sso_oidc import SSOOIDCClient
+
+logger = logging.getLogger(__name__)
+
+#: ``prompt_callback(verification_uri, user_code, verification_uri_complete, expires_at)``.
+PromptCallback = Callable[[str, str, str, datetime], None]
+#: Opens a URL in a browser the person can use; returns False when it could not.
+BrowserOpener = Callable[[str], bool]
+#: Where a login's messages go (default: stderr).
+Notifier = Callable[[str], None]
+
+LoginFlow = Literal["auto", "pkce", "device"]
+LOGIN_FLOWS: tuple[str, ...] = ("auto", "pkce", "device")
+#: Environment variable that chooses the login flow once for every program of a user.
+LOGIN_FLOW_ENV = "REFRESHABLE_SSO_LOGIN_FLOW"
+DISABLE_BROWSER_ENV = "AWS_SSO_DISABLE_BROWSER"
+
+DEFAULT_DEVICE_MESSAGE = (
+    "To sign in to AWS IAM Identity Center, open this page in a browser:\n\n"
+    "    {url}\n\n"
+    "and enter the code:\n\n"
+    "    {code}\n\n"
+    "(or open {url_complete} , which carries the code)\n"
+)
+DEFAULT_AUTHORIZE_MESSAGE = (
+    "Signing in to AWS IAM Identity Center in your browser. If no page opened, open:\n\n    {url}\n"
+)
+_TEMPLATE_FIELDS = {
+    "url": "https://example.invalid/device",
+    "code": "ABCD-EFGH",
+    "url_complete": "https://example.invalid/device?user_code=ABCD-EFGH",
+    "expires_at": "2030-01-01T00:00:00+00:00",
+}
+
+
+def notify_stderr(text: str) -> None:
+    """Write a login instruction to stderr (the one deliberate exception to "never print")."""
+    stream = sys.stderr
+    if stream is None:  # pythonw and friends: nowhere to write
+        logger.warning("cannot show login instructions: no stderr")
+        return
+    stream.write(text if text.endswith("\n") else text + "\n")
+    stream.flush()
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def browser_unavailable_reason(
+    environ: Mapping[str, str] | None = None,
+    *,
+    platform: str | None = None,
+    path_exists: Callable[[str], bool] = os.path.exists,
+) -> str | None:
+    """Why no browser can be opened on this machine for the person (None: one probably can).
+
+    Looks at ``AWS_SSO_DISABLE_BROWSER``, SSH sessions without a forwarded display, containers
+    and Linux/BSD desktops without ``DISPLAY``/``WAYLAND_DISPLAY``, then asks ``webbrowser``.
+    """
+    env = os.environ if environ is None else environ
+    plat = sys.platform if platform is None else platform
+    if _truthy(env.get(DISABLE_BROWSER_ENV)):
+        return f"{DISABLE_BROWSER_ENV} is set"
+    has_display = bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    if (
+        env.get("SSH_CONNECTION") or env.get("SSH_TTY") or env.get("SSH_CLIENT")
+    ) and not has_display:
+        return "this is an SSH session without a forwarded display"
+    in_container = (
+        bool(env.get("container"))
+        or path_exists("/.dockerenv")
+        or path_exists("/run/.containerenv")
+    )
+    if in_container and not has_display:
+        return "this runs in a container without a display"
+    desktop_needs_display = plat.startswith(("linux", "freebsd", "openbsd", "netbsd"))
+    if desktop_needs_display and not has_display and not env.get("BROWSER"):
+        return "there is no graphical display (DISPLAY and WAYLAND_DISPLAY are unset)"
+    if environ is None:
+        try:
+            webbrowser.get()
+        except webbrowser.Error:
+            return "Python's webbrowser module found no browser"
+    return None
+
+
+def open_with_webbrowser(url: str) -> bool:
+    """Open ``url`` with the standard library's ``webbrowser`` (False when it could not)."""
+    try:
+        return bool(webbrowser.open(url, new=1, autoraise=True))
+    except webbrowser.Error as exc:
+        logger.info("could not open a browser: %s", exc)
+        return False
+
+
+def check_message_template(message: str | None) -> None:
+    """Fail at construction, not mid-login, when a ``message`` template has an unknown field."""
+    if message is None:
+        return
+    if not isinstance(message, str):
+        raise ConfigurationError("message must be a string template using {url} and {code}")
+    try:
+        message.format(**_TEMPLATE_FIELDS)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigurationError(
+            f"message template is invalid ({type(exc).__name__}: {exc}); use the fields "
+            "{url}, {code}, {url_complete} and {expires_at}, and double any literal braces"
+        ) from exc
+
+
+def resolve_login_flow(flow: str | None) -> LoginFlow:
+    """The login flow: the argument, else ``REFRESHABLE_SSO_LOGIN_FLOW``, else ``auto``."""
+    chosen = flow if flow is not None else os.environ.get(LOGIN_FLOW_ENV, "").strip().lower()
+    chosen = chosen or "auto"
+    if chosen == "auto":
+        return "auto"
+    if chosen == "pkce":
+        return "pkce"
+    if chosen == "device":
+        return "device"
+    source = "flow" if flow is not None else LOGIN_FLOW_ENV
+    raise ConfigurationError(
+        f"{source} must be one of 'auto' (browser sign-in, device code where no browser can "
+        f"open), 'pkce' or 'device'; got {chosen!r}"
+    )
+
+
+@dataclass
+class UserPrompt:
+    """How one login reaches the person: browser, message template, callback, notifier."""
+
+    open_browser: bool = True
+    message: str | None = None
+    prompt_callback: PromptCallback | None = None
+    browser_opener: BrowserOpener | None = None
+    notifier: Notifier = field(default=notify_stderr)
+
+    def __post_init__(self) -> None:
+        check_message_template(self.message)
+        if self.prompt_callback is not None and not callable(self.prompt_callback):
+            raise ConfigurationError(
+                "prompt_callback must be callable as "
+                "f(verification_uri, user_code, verification_uri_complete, expires_at)"
+            )
+        if self.browser_opener is not None and not callable(self.browser_opener):
+            raise ConfigurationError("browser_opener must be callable as f(url) -> bool")
+
+    def browser(self) -> tuple[BrowserOpener | None, str | None]:
+        """The opener to use, or None with the reason there is none."""
+        if not self.open_browser:
+            return None, "opening a browser was disabled (open_browser=False / --no-browser)"
+        if self.browser_opener is not None:
+            return self.browser_opener, None
+        reason = browser_unavailable_reason()
+        if reason is not None:
+            return None, reason
+        return open_with_webbrowser, None
+
+    def show_device_code(
+        self,
+        verification_uri: str,
+        user_code: str,
+        verification_uri_complete: str,
+        expires_at: datetime,
+    ) -> None:
+        """Tell the person where to approve a device code (callback, or browser + message)."""
+        if self.prompt_callback is not None:
+            self.prompt_callback(verification_uri, user_code, verification_uri_complete, expires_at)
+            return
+        opener, reason = self.browser()
+        if opener is not None:
+            opened = _call_opener(opener, verification_uri_complete)
+            logger.info("browser %s for the device code", "opened" if opened else "did not open")
+        else:
+            logger.info("not opening a browser: %s", reason)
+        template = self.message if self.message is not None else DEFAULT_DEVICE_MESSAGE
+        self.notifier(
+            template.format(
+                url=verification_uri,
+                code=user_code,
+                url_complete=verification_uri_complete,
+                expires_at=expires_at.isoformat(),
+            )
+        )
+
+    def show_authorize_url(self, opener: BrowserOpener, url: str, expires_at: datetime) -> bool:
+        """Open the authorization page; True if the opener says a browser took it."""
+        opened = _call_opener(opener, url)
+        if not opened:
+            return False
+        if self.prompt_callback is not None:
+            self.prompt_callback(url, "", url, expires_at)
+        else:
+            template = self.message if self.message is not None else DEFAULT_AUTHORIZE_MESSAGE
+            self.notifier(
+                template.format(
+                    url=url, code="", url_complete=url, expires_at=expires_at.isoformat()
+                )
+            )
+        return True
+
+
+def _call_opener(opener: BrowserOpener, url: str) -> bool:
+    try:
+        return bool(opener(url))
+    except Exception as exc:  # a broken opener must not break the login: fall back
+        logger.warning(
+            "browser opener failed (%s); continuing without a browser", type(exc).__name__
+        )
+        return False
+
+
+class CancellableWait:
+    """Sleeps that end early on a cancel event, Ctrl-C, or the login's own deadline.
+
+    ``wait(seconds)`` is how the providers sleep between polls: event based, so a test (or a
+    GUI's cancel button) stops a login at once instead of after a poll interval.
+    """
+
+    def __init__(
+        self,
+        cancel_event: threading.Event | None,
+        deadline: float,
+        clock: Callable[[], float],
+        what: str,
+        timeout: float,
+    ) -> None:
+        self._event = cancel_event if cancel_event is not None else threading.Event()
+        self._deadline = deadline
+        self._clock = clock
+        self._what = what
+        self._timeout = timeout
+
+    @property
+    def event(self) -> threading.Event:
+        return self._event
+
+    def remaining(self) -> float:
+        return self._deadline - self._clock()
+
+    def check(self) -> None:
+        """Raise if cancelled or past the deadline."""
+        if self._event.is_set():
+            raise LoginCancelledError(f"{self._what} was cancelled")
+        if self.remaining() <= 0:
+            raise LoginTimeoutError(
+                f"{self._what} did not complete within {self._timeout:g} s "
+                "(nobody approved it in time; run the login again, or raise timeout=)"
+            )
+
+    def wait(self, seconds: float) -> None:
+        """Sleep up to ``seconds`` (never past the deadline), then ``check()``."""
+        self.check()
+        try:
+            self._event.wait(max(0.0, min(seconds, self.remaining())))
+        except KeyboardInterrupt as exc:
+            raise LoginCancelledError(f"{self._what} was cancelled (Ctrl-C)") from exc
+        self.check()
+
+
+#: A cached token is handed out by an interactive provider while more than this remains.
+DEFAULT_REUSE_MARGIN = 300.0
+DEFAULT_LOGIN_TIMEOUT = 600.0
+#: Seconds added to the device-code polling interval on each ``SlowDown`` (RFC 8628 3.5).
+SLOW_DOWN_STEP = 5.0
+
+
+class InteractiveTokenProvider:
+    """Base of the providers that sign a person in; subclasses implement ``_login``.
+
+    ``get_token()`` hands out the cached token while more than ``reuse_margin`` seconds remain
+    (unless ``force_refresh``), otherwise runs a login, stores the result (with its refresh
+    token and client registration) in the shared token cache and returns it. One login runs
+    at a time per provider object; ``tokens.policy`` serialises logins across processes.
+    """
+
+    flow_description = "sign-in"
+
+    def __init__(
+        self,
+        start_url: str,
+        sso_region: str,
+        *,
+        sso_session_name: str | None = None,
+        scopes: Sequence[str] = DEFAULT_SCOPES,
+        open_browser: bool = True,
+        message: str | None = None,
+        prompt_callback: PromptCallback | None = None,
+        timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        cancel_event: threading.Event | None = None,
+        oidc_endpoint_url: str | None = None,
+        cache_dir: Path | None = None,
+        http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+        browser_opener: BrowserOpener | None = None,
+        notifier: Notifier = notify_stderr,
+        reuse_margin: float = DEFAULT_REUSE_MARGIN,
+        slow_down_step: float = SLOW_DOWN_STEP,
+    ) -> None:
+        problems = []
+        if not isinstance(start_url, str) or not start_url.startswith(("https://", "http://")):
+            problems.append("start_url must be the https:// start URL of IAM Identity Center")
+        if not isinstance(sso_region, str) or not sso_region:
+            problems.append("sso_region must be an AWS region name such as 'us-east-1'")
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            problems.append("timeout must be a positive number of seconds")
+        if reuse_margin < 0:
+            problems.append("reuse_margin must be >= 0 seconds")
+        if slow_down_step < 0:
+            problems.append("slow_down_step must be >= 0 seconds")
+        if scopes is None or isinstance(scopes, str) or not list(scopes):
+            problems.append("scopes must be a non-empty list such as ['sso:account:access']")
+        if problems:
+            raise ConfigurationError(f"{type(self).__name__}: " + "; ".join(problems), problems)
+        self.start_url = start_url
+        self.sso_region = sso_region
+        self.sso_session_name = sso_session_name
+        self.scopes: tuple[str, ...] = tuple(scopes)
+        self.timeout = float(timeout)
+        self.cancel_event = cancel_event
+        self.reuse_margin = reuse_margin
+        self.slow_down_step = float(slow_down_step)
+        self.prompt = UserPrompt(
+            open_browser=open_browser,
+            message=message,
+            prompt_callback=prompt_callback,
+            browser_opener=browser_opener,
+            notifier=notifier,
+        )
+        self.registrar = ClientRegistrar(
+            start_url,
+            sso_region,
+            sso_session_name=sso_session_name,
+            scopes=self.scopes,
+            cache_dir=cache_dir,
+            oidc_endpoint_url=oidc_endpoint_url,
+            http=http,
+        )
+        self.token_cache = TokenCache(start_url, sso_session_name, cache_dir)
+        self._lock = threading.Lock()
+        self._clock: Callable[[], float] = time.monotonic
+
+    @property
+    def client(self) -> SSOOIDCClient:
+        return self.registrar.client
+
+    def get_token(self, *, force_refresh: bool = False) -> SSOToken:
+        with self._lock:
+            if not force_refresh:
+                cached = self._reusable()
+                if cached is not None:
+                    return cached
+            return self.login()
+
+    def login(self) -> SSOToken:
+        """Sign the person in now (whatever the cache holds), store and return the token."""
+        waiter = self.new_wait()
+        who = self.sso_session_name or self.start_url
+        logger.info("starting %s for %s", self.flow_description, who)
+        try:
+            token = self._login(waiter)
+        except KeyboardInterrupt as exc:
+            raise LoginCancelledError(f"{self.flow_description} was cancelled (Ctrl-C)") from exc
+        self.store(token)
+        logger.info(
+            "%s for %s complete; token valid until %s",
+            self.flow_description,
+            who,
+            token.expires_at.isoformat(),
+        )
+        return token
+
+    def _login(self, waiter: CancellableWait) -> SSOToken:
+        raise NotImplementedError
+
+    def new_wait(self) -> CancellableWait:
+        return CancellableWait(
+            self.cancel_event,
+            self._clock() + self.timeout,
+            self._clock,
+            f"{self.flow_description} for {self.sso_session_name or self.start_url}",
+            self.timeout,
+        )
+
+    def _reusable(self) -> SSOToken | None:
+        try:
+            cached = self.token_cache.load()
+        except CacheFileError as exc:
+            logger.warning("cannot read the token cache (%s); signing in again", exc)
+            return None
+        if cached is None or cached.expires_within(self.reuse_margin):
+            return None
+        return cached
+
+    def token_from_response(
+        self, response: Mapping[str, Any], registration: ClientRegistration
+    ) -> SSOToken:
+        """The ``SSOToken`` for a ``CreateToken`` answer, carrying what a refresh needs."""
+        return SSOToken.from_create_token(
+            dict(response),
+            start_url=self.start_url,
+            region=self.sso_region,
+            client_id=registration.client_id,
+            client_secret=registration.client_secret.get_secret_value(),
+            registration_expires_at=registration.expires_at,
+        )
+
+    def store(self, token: SSOToken) -> None:
+        """Write the token where ``aws``, botocore and our sessions look for it."""
+        try:
+            with self.token_cache.lock():
+                self.token_cache.save(token)
+        except CacheFileError as exc:
+            # The person did sign in; losing the token now would make them do it again.
+            logger.error(
+                "signed in, but could not store the token in %s (%s); other programs will not "
+                "see this login",
+                self.token_cache.path,
+                exc.problem,
+            )
+
+    def deadline_time(self, waiter: CancellableWait) -> datetime:
+        return utcnow() + timedelta(seconds=max(0.0, waiter.remaining()))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(start_url={self.start_url!r}, sso_region={self.sso_region!r}, "
+            f"sso_session_name={self.sso_session_name!r})"
+        )
+
+
+__all__ = [
+    "DEFAULT_LOGIN_TIMEOUT",
+    "DEFAULT_REUSE_MARGIN",
+    "DISABLE_BROWSER_ENV",
+    "LOGIN_FLOWS",
+    "LOGIN_FLOW_ENV",
+    "SLOW_DOWN_STEP",
+    "BrowserOpener",
+    "CancellableWait",
+    "InteractiveTokenProvider",
+    "LoginFlow",
+    "Notifier",
+    "PromptCallback",
+    "UserPrompt",
+    "browser_unavailable_reason",
+    "check_message_template",
+    "notify_stderr",
+    "open_with_webbrowser",
+    "resolve_login_flow",
+]

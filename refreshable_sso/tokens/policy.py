@@ -1,0 +1,314 @@
+"""What a long-running program does when the person's sign-in session ends: the login policy.
+
+``LoginPolicyProvider`` wraps the normal token provider (the cache with refresh). When that
+says a login is required:
+
+* ``policy="never"``: the ``LoginRequiredError`` goes to the caller, unchanged (the right
+  answer for services and batch jobs nobody watches);
+* ``policy="auto"``: an interactive provider signs the person in, ``on_login`` and a log line
+  say so, and the call that needed the token carries on with the new one.
+
+Only one login runs at a time per sso-session, across threads (a lock per token file) and
+processes (a ``filelock`` file beside the token file). Whoever gets the lock next first checks
+whether the token file changed while it waited (another process signed in) and uses that
+token instead of asking the person again. Waiting is bounded and logged: nothing hangs
+silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import filelock
+
+from refreshable_sso import _aws
+from refreshable_sso._paths import token_cache_path
+from refreshable_sso.config import SSOConfig
+from refreshable_sso.errors import ConfigurationError, LoginRequiredError, LoginTimeoutError
+from refreshable_sso.tokens.base import SSOToken, TokenProvider
+from refreshable_sso.tokens.device import DeviceCodeProvider
+from refreshable_sso.tokens.interactive import (
+    DEFAULT_LOGIN_TIMEOUT,
+    BrowserOpener,
+    InteractiveTokenProvider,
+    PromptCallback,
+    resolve_login_flow,
+)
+from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
+
+logger = logging.getLogger(__name__)
+
+LoginPolicy = Literal["never", "auto"]
+LOGIN_POLICIES: tuple[str, ...] = ("never", "auto")
+#: Extra seconds a waiting caller allows beyond the interactive login's own timeout.
+LOCK_GRACE = 60.0
+
+_thread_locks: dict[str, threading.Lock] = {}
+_thread_locks_guard = threading.Lock()
+
+
+def _thread_lock(path: Path) -> threading.Lock:
+    """One in-process lock per login-lock file, shared by every provider object."""
+    key = os.path.abspath(path)
+    with _thread_locks_guard:
+        lock = _thread_locks.get(key)
+        if lock is None:
+            lock = _thread_locks[key] = threading.Lock()
+        return lock
+
+
+def login_lock_path(token_path: Path) -> Path:
+    """The lock file that serialises logins for one token file (beside it, never read by AWS)."""
+    return token_path.with_name(token_path.name + ".login.lock")
+
+
+def _file_identity(path: Path) -> tuple[int, int, int] | None:
+    """Changes whenever the file is replaced (atomic writes make a new inode) or rewritten."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@dataclass(frozen=True)
+class LoginEvent:
+    """Handed to ``on_login``: a login ``started``, ``completed`` or ``failed``, and why."""
+
+    phase: Literal["started", "completed", "failed"]
+    start_url: str
+    sso_session_name: str | None
+    reason: str
+    expires_at: datetime | None = None
+    error: BaseException | None = None
+
+
+def default_login_policy() -> LoginPolicy:
+    """``"auto"`` when a person is at a terminal (stdin is a TTY), ``"never"`` otherwise."""
+    try:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        interactive = False
+    return "auto" if interactive else "never"
+
+
+def default_interactive_provider(
+    sso: SSOConfig,
+    *,
+    flow: str | None = None,
+    open_browser: bool = True,
+    message: str | None = None,
+    prompt_callback: PromptCallback | None = None,
+    browser_opener: BrowserOpener | None = None,
+    timeout: float = DEFAULT_LOGIN_TIMEOUT,
+    cancel_event: threading.Event | None = None,
+    oidc_endpoint_url: str | None = None,
+    cache_dir: Path | None = None,
+    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+) -> InteractiveTokenProvider:
+    """The interactive provider for ``sso``: browser (PKCE) sign-in, device code where needed.
+
+    ``flow`` is ``"auto"`` (PKCE, falling back to the device code where no browser can be
+    opened), ``"pkce"`` (no fallback) or ``"device"``; when None it is read once from the
+    ``REFRESHABLE_SSO_LOGIN_FLOW`` environment variable (default ``"auto"``).
+    """
+    chosen = resolve_login_flow(flow)
+    if chosen == "device":
+        return DeviceCodeProvider(
+            sso.start_url,
+            sso.sso_region,
+            sso_session_name=sso.sso_session_name,
+            scopes=tuple(sso.registration_scopes),
+            open_browser=open_browser,
+            message=message,
+            prompt_callback=prompt_callback,
+            browser_opener=browser_opener,
+            timeout=timeout,
+            cancel_event=cancel_event,
+            oidc_endpoint_url=oidc_endpoint_url,
+            cache_dir=cache_dir,
+            http=http,
+        )
+    return AuthorizationCodeProvider(
+        sso.start_url,
+        sso.sso_region,
+        sso_session_name=sso.sso_session_name,
+        scopes=tuple(sso.registration_scopes),
+        open_browser=open_browser,
+        message=message,
+        prompt_callback=prompt_callback,
+        browser_opener=browser_opener,
+        timeout=timeout,
+        cancel_event=cancel_event,
+        oidc_endpoint_url=oidc_endpoint_url,
+        cache_dir=cache_dir,
+        http=http,
+        fallback_to_device=(chosen == "auto"),
+    )
+
+
+class LoginPolicyProvider:
+    """Applies the login policy around ``base`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        base: TokenProvider,
+        *,
+        policy: LoginPolicy = "never",
+        interactive: TokenProvider | None = None,
+        sso: SSOConfig,
+        on_login: Callable[[LoginEvent], None] | None = None,
+        cache_dir: Path | None = None,
+        lock_timeout: float | None = None,
+    ) -> None:
+        problems: list[str] = []
+        if policy not in LOGIN_POLICIES:
+            problems.append(
+                f"policy must be 'never' (raise LoginRequiredError) or 'auto' (sign in "
+                f"interactively when needed), got {policy!r}"
+            )
+        if not callable(getattr(base, "get_token", None)):
+            problems.append("base must be a token provider (an object with get_token())")
+        if interactive is not None and not callable(getattr(interactive, "get_token", None)):
+            problems.append("interactive must be a token provider (an object with get_token())")
+        if on_login is not None and not callable(on_login):
+            problems.append("on_login must be callable as on_login(event)")
+        if lock_timeout is not None and lock_timeout <= 0:
+            problems.append("lock_timeout must be a positive number of seconds")
+        if problems:
+            raise ConfigurationError("LoginPolicyProvider: " + "; ".join(problems), problems)
+        self.base = base
+        self.policy: LoginPolicy = policy
+        self.sso = sso
+        self.on_login = on_login
+        if interactive is None and policy == "auto":
+            interactive = default_interactive_provider(sso, cache_dir=cache_dir)
+        self.interactive = interactive
+        self.token_path = token_cache_path(sso.start_url, sso.sso_session_name, cache_dir)
+        self.lock_path = login_lock_path(self.token_path)
+        if lock_timeout is None:
+            lock_timeout = (
+                float(getattr(interactive, "timeout", DEFAULT_LOGIN_TIMEOUT)) + LOCK_GRACE
+            )
+        self.lock_timeout = lock_timeout
+
+    def get_token(self, *, force_refresh: bool = False) -> SSOToken:
+        seen = _file_identity(self.token_path)
+        try:
+            return self.base.get_token(force_refresh=force_refresh)
+        except LoginRequiredError as exc:
+            if self.policy == "never" or self.interactive is None:
+                raise
+            return self._login(exc, seen)
+
+    def _login(self, why: LoginRequiredError, seen: tuple[int, int, int] | None) -> SSOToken:
+        who = self.sso.sso_session_name or self.sso.start_url
+        deadline = time.monotonic() + self.lock_timeout
+        thread_lock = _thread_lock(self.lock_path)
+        if not thread_lock.acquire(blocking=False):
+            logger.info("waiting for the sign-in already running in this process for %s", who)
+            if not thread_lock.acquire(timeout=self.lock_timeout):
+                raise self._wait_timeout(who) from why
+        try:
+            self.lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            file_lock = filelock.FileLock(str(self.lock_path), mode=0o600)
+            try:
+                file_lock.acquire(timeout=0)
+            except filelock.Timeout:
+                logger.info(
+                    "waiting for the sign-in another process is running for %s (lock %s)",
+                    who,
+                    self.lock_path,
+                )
+                try:
+                    file_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+                except filelock.Timeout:
+                    raise self._wait_timeout(who) from why
+            try:
+                return self._login_locked(why, seen, who)
+            finally:
+                file_lock.release()
+        finally:
+            thread_lock.release()
+
+    def _login_locked(
+        self, why: LoginRequiredError, seen: tuple[int, int, int] | None, who: str
+    ) -> SSOToken:
+        if _file_identity(self.token_path) != seen:
+            try:
+                token = self.base.get_token()
+            except LoginRequiredError:
+                pass
+            else:
+                logger.info("%s was signed in by another thread or process meanwhile", who)
+                return token
+        assert self.interactive is not None
+        logger.warning(
+            "sign-in required for %s (%s); starting an interactive login", who, why.reason
+        )
+        self._tell(LoginEvent("started", self.sso.start_url, self.sso.sso_session_name, why.reason))
+        try:
+            token = self.interactive.get_token(force_refresh=True)
+        except BaseException as exc:
+            self._tell(
+                LoginEvent(
+                    "failed",
+                    self.sso.start_url,
+                    self.sso.sso_session_name,
+                    why.reason,
+                    error=exc,
+                )
+            )
+            raise
+        logger.warning("signed in again for %s; carrying on", who)
+        self._tell(
+            LoginEvent(
+                "completed",
+                self.sso.start_url,
+                self.sso.sso_session_name,
+                why.reason,
+                expires_at=token.expires_at,
+            )
+        )
+        return token
+
+    def _tell(self, event: LoginEvent) -> None:
+        if self.on_login is None:
+            return
+        try:
+            self.on_login(event)
+        except Exception:
+            logger.exception("on_login callback failed for the %s event; ignoring", event.phase)
+
+    def _wait_timeout(self, who: str) -> LoginTimeoutError:
+        return LoginTimeoutError(
+            f"another sign-in for {who} was still running after {self.lock_timeout:g} s; "
+            f"gave up waiting for it (lock file {self.lock_path}). Finish or cancel that "
+            "login, then try again"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"LoginPolicyProvider(policy={self.policy!r}, base={self.base!r}, "
+            f"interactive={self.interactive!r})"
+        )
+
+
+__all__ = [
+    "LOGIN_POLICIES",
+    "LoginEvent",
+    "LoginPolicy",
+    "LoginPolicyProvider",
+    "default_interactive_provider",
+    "default_login_policy",
+    "login_lock_path",
+]
