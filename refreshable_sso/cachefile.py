@@ -116,6 +116,27 @@ def _fix_hint(path: Path, exc: OSError) -> str:
     return f"{exc.strerror or type(exc).__name__} (errno {code})"
 
 
+def _make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and any missing parents, each exactly 0700 (whatever the umask).
+
+    ``os.makedirs`` would give the parents the umask's default (usually 0755), but
+    ``~/.aws`` holds credentials too.
+    """
+    missing: list[Path] = []
+    current = directory
+    while not os.path.lexists(current) and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, DIR_MODE)
+        except FileExistsError:
+            if os.path.isdir(path):
+                continue  # another process created it first
+            raise
+        os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
+
+
 class JsonCacheFile:
     """One JSON object stored in one file, shared safely between threads and processes."""
 
@@ -142,8 +163,6 @@ class JsonCacheFile:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            return None
-        except NotADirectoryError:
             return None
         except OSError as exc:
             raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
@@ -271,9 +290,7 @@ class JsonCacheFile:
             self._warn_if_shared(directory, st)
             return
         try:
-            os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
-            # makedirs' mode is filtered by the umask; the leaf must be exactly 0700.
-            os.chmod(directory, DIR_MODE)
+            _make_private_dirs(directory)
         except FileExistsError as exc:
             raise CacheFileError(
                 self.path,
