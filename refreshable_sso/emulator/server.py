@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,9 +92,26 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Answer even an unparseable request line with a status line (never bare HTTP/0.9).
+    default_request_version = "HTTP/1.0"
     server_version = "refreshable-sso-emulator"
     timeout = 60  # idle keep-alive connections and stalled uploads give up after this
     server: EmulatorHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Small request/response pairs on keep-alive connections: without this, Nagle's
+        # algorithm and delayed ACKs add ~40 ms to every call.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.headers.defects:
+            self.close_connection = True
+            self.send_error(400, "Malformed request headers")
+            return False
+        return True
 
     def version_string(self) -> str:
         return self.server_version

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import http.client
 import secrets
+import threading
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -18,21 +19,37 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
+_SESSIONS: list[boto3.Session] = []
+_SESSION_LOCK = threading.Lock()  # a boto3 Session is not thread-safe; its clients are
+
+
+def _session() -> boto3.Session:
+    """One shared boto3 session (its loaded service models make new clients cheap)."""
+    if not _SESSIONS:
+        _SESSIONS.append(boto3.Session(region_name="us-east-1"))
+    return _SESSIONS[0]
+
+
 def client(emu: Emulator, service: str, config: Config | None = None, **kwargs: Any) -> Any:
     """An unmodified boto3 client of ``service`` pointed at the emulator."""
-    return boto3.Session(region_name=emu.region).client(
-        service, endpoint_url=emu.url, config=config, **kwargs
-    )
+    with _SESSION_LOCK:
+        return _session().client(
+            service, region_name=emu.region, endpoint_url=emu.url, config=config, **kwargs
+        )
 
 
 def sts_for(emu: Emulator, creds: dict[str, Any], config: Config | None = None) -> Any:
     """An STS client signing with role credentials as GetRoleCredentials returned them."""
-    return boto3.Session(
-        aws_access_key_id=creds["accessKeyId"],
-        aws_secret_access_key=creds["secretAccessKey"],
-        aws_session_token=creds["sessionToken"],
-        region_name=emu.region,
-    ).client("sts", endpoint_url=emu.url, config=config)
+    with _SESSION_LOCK:
+        return _session().client(
+            "sts",
+            region_name=emu.region,
+            endpoint_url=emu.url,
+            config=config,
+            aws_access_key_id=creds["accessKeyId"],
+            aws_secret_access_key=creds["secretAccessKey"],
+            aws_session_token=creds["sessionToken"],
+        )
 
 
 def register(oidc: Any, **kwargs: Any) -> dict[str, Any]:
