@@ -146,6 +146,6 @@ def test_non_ascii_and_odd_headers(sso_emulator: Emulator) -> None:
         )
     )
     assert (status, code) == (401, "UnauthorizedException")
-    status, headers, body = raw(sso_emulator, "GET", "/device?user_code=%00%FF<script>")
+    status, _, body = raw(sso_emulator, "GET", "/device?user_code=%00%FF<script>")
     assert status == 404
     assert b"<script>" not in body

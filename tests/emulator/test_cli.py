@@ -1,0 +1,114 @@
+"""``python -m refreshable_sso.emulator`` and ``refreshable-sso emulator`` run in the foreground."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from refreshable_sso.cli.main import build_parser
+
+
+def _start(args: list[str]) -> tuple[subprocess.Popen[str], dict[str, str], list[str]]:
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    assert proc.stdout is not None
+    exports: dict[str, str] = {}
+    lines: list[str] = []
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.startswith("export "):
+            name, _, value = line[len("export ") :].strip().partition("=")
+            exports[name] = value
+        if "press Ctrl-C" in line:
+            break
+    return proc, exports, lines
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    return out
+
+
+def test_python_m_emulator_prints_exports_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    directory = tmp_path / "dir.json"
+    directory.write_text(
+        json.dumps(
+            {
+                "users": [{"user_name": "bob"}],
+                "accounts": [
+                    {"account_id": "444455556666", "account_name": "Lab", "roles": ["Dev"]}
+                ],
+            }
+        )
+    )
+    proc, exports, lines = _start(
+        [
+            sys.executable,
+            "-m",
+            "refreshable_sso.emulator",
+            "--auto-approve",
+            "--directory",
+            str(directory),
+            "--access-token-ttl",
+            "120",
+        ]
+    )
+    try:
+        assert set(exports) == {
+            "AWS_ENDPOINT_URL_SSO",
+            "AWS_ENDPOINT_URL_SSO_OIDC",
+            "AWS_ENDPOINT_URL_STS",
+        }
+        url = exports["AWS_ENDPOINT_URL_SSO"]
+        assert url.startswith("http://127.0.0.1:")
+        assert any("start URL: https://" in line for line in lines)
+        with urllib.request.urlopen(f"{url}/_emulator/health", timeout=10) as resp:  # noqa: S310
+            assert json.load(resp)["ok"] is True
+    finally:
+        out = _stop(proc)
+    assert "emulator stopped" in out
+
+
+def test_refreshable_sso_emulator_command() -> None:
+    exe = Path(sys.executable).with_name("refreshable-sso")
+    if not exe.exists():
+        pytest.fail(f"console script {exe} is missing: install the project (pip install -e .)")
+    proc, exports, _ = _start([str(exe), "emulator", "--port", "0", "--session-ttl", "900"])
+    try:
+        assert exports["AWS_ENDPOINT_URL_STS"].startswith("http://127.0.0.1:")
+    finally:
+        _stop(proc)
+
+
+def test_command_options_parse() -> None:
+    args = build_parser().parse_args(
+        ["emulator", "--port", "8765", "--role-credentials-ttl", "20", "--device-interval", "2"]
+    )
+    assert (args.port, args.role_credentials_ttl, args.device_interval) == (8765, 20, 2)
+    assert args.host == "127.0.0.1"
+
+
+def test_bad_directory_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "refreshable_sso.emulator", "--directory", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "not valid JSON" in proc.stderr
+    assert "Traceback" not in proc.stderr
