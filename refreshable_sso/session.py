@@ -271,7 +271,10 @@ class SSORefreshableSession(boto3.Session):
                 ["login: 'auto' is unavailable"],
             ) from exc
         interactive = login_provider or policy.default_interactive_provider(
-            sso, cache_dir=self._token_cache_dir
+            sso,
+            oidc_endpoint_url=self._config.endpoints.sso_oidc,
+            cache_dir=self._token_cache_dir,
+            http=self._http,
         )
         wrapped: TokenProvider = policy.LoginPolicyProvider(
             base,

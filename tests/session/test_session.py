@@ -394,3 +394,36 @@ def test_secrets_absent_from_debug_logs(
     text = caplog.text + "".join(repr(record.args) for record in caplog.records)
     for secret in secrets:
         assert secret not in text
+
+
+# -- login policy wiring --------------------------------------------------------------------------
+
+
+def test_login_auto_signs_in_through_the_given_provider(sso_emulator: Emulator) -> None:
+    from refreshable_sso.tokens.device import DeviceCodeProvider
+
+    events: list[object] = []
+    provider = DeviceCodeProvider(
+        sso_emulator.start_url,
+        sso_emulator.region,
+        sso_session_name=SSO_SESSION,
+        open_browser=False,
+        oidc_endpoint_url=sso_emulator.url,
+        notifier=lambda text: None,
+        timeout=30,
+    )
+    session = session_for(
+        sso_emulator, login="auto", login_provider=provider, on_login=events.append
+    )
+    assert session.whoami()["Account"] == sso_emulator.default_account_id
+    assert events, "on_login was not told about the login"
+    # The login went to the shared token cache: a plain 'never' session now works too.
+    assert session_for(sso_emulator).whoami()["Account"] == sso_emulator.default_account_id
+
+
+def test_login_provider_without_auto_is_refused(sso_emulator: Emulator) -> None:
+    from refreshable_sso.tokens.simple import StaticTokenProvider
+
+    token = SSOToken.from_cache_dict(sso_emulator.sign_in())
+    with pytest.raises(ConfigurationError, match="login='auto'"):
+        session_for(sso_emulator, login_provider=StaticTokenProvider(token))

@@ -1,0 +1,87 @@
+"""The issue's "done when": 16 threads through many role-credential expiries and token refreshes.
+
+Role credentials live 2.5 s (advisory 1.0 s, mandatory 0.5 s) and access tokens 6 s, so a
+20-second run crosses more than ten role-credential generations and several token refreshes.
+Every call must succeed, and IAM Identity Center must see exactly one GetRoleCredentials per
+credential generation (no duplicate fetches by racing threads).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from refreshable_sso.emulator import Emulator
+from tests.session.conftest import seed, session_for
+
+THREADS = 16
+RUN_SECONDS = 20.0
+ROLE_TTL = 2.5
+ADVISORY = 1.0
+MANDATORY = 0.5
+
+
+def test_sixteen_threads_across_many_expiries(sso_emulator_factory: object) -> None:
+    emu: Emulator = sso_emulator_factory(  # type: ignore[operator]
+        auto_approve=True, role_credentials_ttl=ROLE_TTL, access_token_ttl=6
+    )
+    seed(emu)
+    token_calls_before = emu.calls("CreateToken")
+    session = session_for(
+        emu,
+        region_name=emu.region,
+        advisory_timeout=ADVISORY,
+        mandatory_timeout=MANDATORY,
+        token_refresh_window=2.5,
+    )
+    failures: list[BaseException] = []
+    keys_used: set[str] = set()
+    calls = [0]
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker(index: int) -> None:
+        while not stop.is_set():
+            try:
+                key = session.credentials.access_key
+                if index % 2:
+                    account = session.whoami()["Account"]
+                else:  # a cached client, made once, must keep working across refreshes
+                    sts = session.client("sts", endpoint_url=emu.url)
+                    account = sts.get_caller_identity()["Account"]
+                assert account == emu.default_account_id
+                with lock:
+                    calls[0] += 1
+                    keys_used.add(key)
+            except BaseException as exc:
+                with lock:
+                    failures.append(exc)
+            stop.wait(0.02)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    time.sleep(RUN_SECONDS)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)  # hang guard
+    elapsed = time.monotonic() - started
+    assert not any(thread.is_alive() for thread in threads)
+
+    role_fetches = emu.calls("GetRoleCredentials")
+    token_refreshes = emu.calls("CreateToken") - token_calls_before
+    print(
+        f"{elapsed:.1f} s, {THREADS} threads: {calls[0]} calls, {len(failures)} failed, "
+        f"{role_fetches} GetRoleCredentials, {token_refreshes} token refreshes"
+    )
+    assert failures == [], failures[:3]
+    assert calls[0] > THREADS * 10
+    assert role_fetches >= 11, f"only {role_fetches} role credential generations"
+    assert token_refreshes >= 3, f"only {token_refreshes} access token refreshes"
+    assert emu.errors("GetRoleCredentials") == {}
+    # One GetRoleCredentials per generation: every fetched credential was the one in use,
+    # and fetches are no more frequent than one per (lifetime - advisory window).
+    assert len(keys_used) == role_fetches
+    assert role_fetches <= elapsed / (ROLE_TTL - ADVISORY) + 2
+    assert session.cache_info().size == 1
