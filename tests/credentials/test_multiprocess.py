@@ -1,0 +1,101 @@
+"""Eight real processes started together share one GetRoleCredentials call through the disk cache."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from refreshable_sso._paths import cli_cache_dir
+from refreshable_sso.credentials import RoleCredentials
+from refreshable_sso.emulator import Emulator
+
+PROCESSES = 8
+SSO_SESSION = "dev"
+
+_WORKER = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
+    from refreshable_sso.tokens.cached import CachedTokenProvider
+
+    start_url, region, session, account, role, rendezvous, index = sys.argv[1:8]
+    provider = CachedTokenProvider(start_url, region, sso_session_name=session)
+    fetcher = RoleCredentialFetcher(
+        provider, account_id=account, role_name=role, sso_region=region,
+        start_url=start_url, sso_session_name=session, cache=RoleCredentialCache(),
+    )
+    Path(rendezvous, "ready-" + index).touch()
+    go = Path(rendezvous, "go")
+    deadline = time.monotonic() + 120
+    while not go.exists():
+        if time.monotonic() > deadline:
+            sys.exit(3)
+        time.sleep(0.002)
+    try:
+        metadata = fetcher.fetch()
+        print(json.dumps({"ok": True, "access_key": metadata["access_key"],
+                          "calls": fetcher.fetch_count}))
+    except Exception as exc:
+        print(json.dumps({"ok": False, "error": type(exc).__name__ + ": " + str(exc)}))
+    """
+)
+
+
+@pytest.mark.multiprocess
+def test_eight_processes_call_get_role_credentials_once(
+    sso_emulator_env: Emulator, tmp_path: Path
+) -> None:
+    emu = sso_emulator_env
+    emu.seed_token_cache(sso_session_name=SSO_SESSION)
+    rendezvous = tmp_path / "rendezvous"
+    rendezvous.mkdir()
+    argv = [
+        emu.start_url,
+        emu.region,
+        SSO_SESSION,
+        emu.default_account_id,
+        emu.default_role_name,
+        str(rendezvous),
+    ]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, *argv, str(index)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(PROCESSES)
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(rendezvous.glob("ready-*"))) < PROCESSES:
+            assert time.monotonic() < deadline, "workers did not start"
+            assert all(w.poll() is None for w in workers), "a worker died while starting"
+            time.sleep(0.01)
+        (rendezvous / "go").touch()
+        results = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=120)
+            assert worker.returncode == 0, err
+            results.append(json.loads(out))
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+    assert all(r["ok"] for r in results), results
+    assert emu.calls("GetRoleCredentials") == 1
+    assert sum(int(r["calls"]) for r in results) == 1
+    assert len({r["access_key"] for r in results}) == 1
+    entries = list(cli_cache_dir().glob("*.json"))
+    assert len(entries) == 1
+    cached = RoleCredentials.from_cache_dict(json.loads(entries[0].read_text()))
+    assert cached.access_key_id == results[0]["access_key"]
