@@ -88,6 +88,7 @@ class Emulator:
         self._authority = Authority(self._store, self.settings, self.clock, self.directory)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._bound_port = self.settings.port  # a restart keeps the URL
         self._router = self._build_router()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -99,13 +100,14 @@ class Emulator:
             self._router, self.counters, self.faults, self.settings.max_body_bytes
         )
         try:
-            server = EmulatorHTTPServer((self.settings.host, self.settings.port), context)
+            server = EmulatorHTTPServer((self.settings.host, self._bound_port), context)
         except OSError as exc:
             raise ConfigurationError(
-                f"Emulator cannot listen on {self.settings.host}:{self.settings.port}: {exc.strerror}. "
+                f"Emulator cannot listen on {self.settings.host}:{self._bound_port}: {exc.strerror}. "
                 "Pick another port (port=0 chooses a free one)."
             ) from exc
         self._server = server
+        self._bound_port = int(server.server_address[1])
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -117,13 +119,15 @@ class Emulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port (idempotent)."""
+        """Stop serving, cut open connections and release the port (idempotent). A later
+        :meth:`start` listens on the same port again, so :attr:`url` stays the same."""
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is None:
             return
         server.shutdown()
         server.server_close()
+        server.close_connections()
         if thread is not None:
             thread.join(timeout=5)
 

@@ -8,9 +8,11 @@ unexpected exception becomes a 500 with a JSON body, never a traceback on the wi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,7 +89,25 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], context: ServerContext) -> None:
         self.context = context
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__(address, _RequestHandler)
+
+    def track(self, connection: socket.socket, active: bool) -> None:
+        """Remember open client connections so :meth:`close_connections` can end them."""
+        with self._connections_lock:
+            if active:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """Cut every open keep-alive connection: once stopped, nothing is served any more."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -103,6 +123,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         # Small request/response pairs on keep-alive connections: without this, Nagle's
         # algorithm and delayed ACKs add ~40 ms to every call.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection, active=True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, active=False)
+        super().finish()
 
     def parse_request(self) -> bool:
         if not super().parse_request():

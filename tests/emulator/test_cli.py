@@ -112,3 +112,14 @@ def test_bad_directory_file_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "not valid JSON" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_example_runs() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "offline_emulator.py"
+    proc = subprocess.run(
+        [sys.executable, str(example)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "whoami: arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_ReadOnlyAccess_" in (
+        proc.stdout
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
 from refreshable_sso.emulator import Clock, Directory, Emulator
 from refreshable_sso.errors import ConfigurationError
@@ -182,3 +183,20 @@ def test_fault_plan_validation(sso_emulator: Emulator) -> None:
     assert faults.pending("ListAccounts") == 3
     faults.clear("ListAccounts")
     assert faults.pending("ListAccounts") == 0
+
+
+def test_stop_cuts_keep_alive_connections_and_restart_keeps_url_and_state() -> None:
+    emu = Emulator().start()
+    try:
+        sso = client(emu, "sso", config=NO_RETRY)
+        token = emu.sign_in()["accessToken"]
+        sso.list_accounts(accessToken=token)  # leaves a pooled keep-alive connection
+        url = emu.url
+        emu.stop()
+        with pytest.raises((EndpointConnectionError, ConnectionClosedError)):
+            sso.list_accounts(accessToken=token)
+        emu.start()
+        assert emu.url == url
+        assert sso.list_accounts(accessToken=token)["accountList"]
+    finally:
+        emu.stop()
