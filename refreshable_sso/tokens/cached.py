@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -76,6 +77,11 @@ def _fingerprint(secret: SecretStr | None) -> str | None:
     if secret is None:
         return None
     return hashlib.sha256(secret.get_secret_value().encode("utf-8")).hexdigest()
+
+
+def _same_url(url: str) -> str:
+    """A start URL without the trailing ``/``, ``#`` or ``#/`` people sometimes add."""
+    return re.sub(r"[/#]+$", "", url.strip())
 
 
 class _RefreshFailure(Exception):
@@ -178,7 +184,7 @@ class CachedTokenProvider:
         return token
 
     def _check_start_url(self, token: SSOToken) -> None:
-        if token.start_url and token.start_url.rstrip("/") != self.start_url.rstrip("/"):
+        if token.start_url and _same_url(token.start_url) != _same_url(self.start_url):
             raise self._login_required(
                 f"the cached token in {self.path} belongs to start URL {token.start_url!r}, "
                 f"not {self.start_url!r}"
