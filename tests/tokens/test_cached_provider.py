@@ -415,6 +415,13 @@ def test_expired_client_registration_is_login_required(emu: Emulator, token_path
     assert refresh_calls(emu) == 0
 
 
+def test_start_url_with_a_trailing_slash_is_the_same_start_url(
+    emu: Emulator, token_path: Path
+) -> None:
+    data = age_token(token_path, seconds_left=3000, written_ago=0, startUrl=emu.start_url + "/")
+    assert provider_for(emu).get_token().access_token.get_secret_value() == data["accessToken"]
+
+
 def test_token_of_another_start_url_is_not_used(emu: Emulator, token_path: Path) -> None:
     age_token(
         token_path, seconds_left=3000, written_ago=0, startUrl="https://other.awsapps.com/start"
