@@ -74,8 +74,14 @@ class _Signature:
     def of(cls, method: Callable[..., Any]) -> _Signature:
         params = [p for p in inspect.signature(method).parameters.values() if p.name != "self"]
         names = tuple(p.name for p in params)
-        expected = ("service_name", "region_name", "api_version", "use_ssl", "verify",
-                    "endpoint_url")
+        expected = (
+            "service_name",
+            "region_name",
+            "api_version",
+            "use_ssl",
+            "verify",
+            "endpoint_url",
+        )
         if names[: len(expected)] != expected or "config" not in names:
             raise RuntimeError(  # pragma: no cover - only if boto3 changes its public signature
                 f"boto3.Session.{method.__name__} has an unexpected signature {names}; "
@@ -166,7 +172,10 @@ def config_key(config: Config) -> Hashable:
 
 
 def _make_key(
-    kind: str, sig: _Signature, session_region: str | None, args: tuple[Any, ...],
+    kind: str,
+    sig: _Signature,
+    session_region: str | None,
+    args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> tuple[Any, ...] | None:
     """The cache key of one call, or None when the call must not (or cannot) be cached."""
@@ -224,7 +233,9 @@ def _check_settings(settings: CacheSettings) -> tuple[str, int]:
     policy = getattr(settings, "eviction_policy", None)
     size = getattr(settings, "max_size", None)
     if not isinstance(policy, str) or policy not in EVICTION_POLICIES:
-        problems.append(f"eviction_policy must be one of {', '.join(EVICTION_POLICIES)}, got {policy!r}")
+        problems.append(
+            f"eviction_policy must be one of {', '.join(EVICTION_POLICIES)}, got {policy!r}"
+        )
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         problems.append(f"max_size must be an integer >= 0 (0 disables caching), got {size!r}")
     if problems or not isinstance(policy, str) or not isinstance(size, int):
@@ -299,8 +310,13 @@ class ClientCache:
         )
 
     def _maybe_uncached(
-        self, create: Callable[..., Any], kind: str, sig: _Signature,
-        session_region: str | None, args: tuple[Any, ...], kwargs: dict[str, Any],
+        self,
+        create: Callable[..., Any],
+        kind: str,
+        sig: _Signature,
+        session_region: str | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
     ) -> Any:
         kwargs = dict(kwargs)
         use_cache = kwargs.pop("cache")
@@ -313,7 +329,10 @@ class ClientCache:
         return self._get(key, create, args, kwargs)
 
     def _get(
-        self, key: Hashable | None, create: Callable[..., Any], args: tuple[Any, ...],
+        self,
+        key: Hashable | None,
+        create: Callable[..., Any],
+        args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
         entries = self._entries
@@ -344,8 +363,12 @@ class ClientCache:
         return self._build(key, pending, create, args, kwargs)
 
     def _build(
-        self, key: Hashable, pending: Future[Any], create: Callable[..., Any],
-        args: tuple[Any, ...], kwargs: dict[str, Any],
+        self,
+        key: Hashable,
+        pending: Future[Any],
+        create: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
     ) -> Any:
         entries = self._entries
         assert entries is not None

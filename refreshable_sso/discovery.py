@@ -50,7 +50,9 @@ PAGE_SIZE = 100  # the portal's maximum for both listings
 _WINDOW_PER_WORKER = 16
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _UNAUTHORIZED = "UnauthorizedException"
-_NOT_ASSIGNED = frozenset({"ResourceNotFoundException", "ForbiddenException", "AccessDeniedException"})
+_NOT_ASSIGNED = frozenset(
+    {"ResourceNotFoundException", "ForbiddenException", "AccessDeniedException"}
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,10 @@ class _Portal:
     """One SSO portal client and the current access token, renewed at most once per listing."""
 
     def __init__(
-        self, token_provider: TokenProvider, sso_region: str, endpoint_url: str | None,
+        self,
+        token_provider: TokenProvider,
+        sso_region: str,
+        endpoint_url: str | None,
         http: _aws.HttpSettings,
     ) -> None:
         self._provider = token_provider
@@ -125,7 +130,9 @@ class _Portal:
             if resume is not None:
                 config["StartingToken"] = TokenEncoder().encode({"nextToken": resume})
             try:
-                for page in paginator.paginate(accessToken=token, PaginationConfig=config, **params):
+                for page in paginator.paginate(
+                    accessToken=token, PaginationConfig=config, **params
+                ):
                     yield page
                     resume = page.get("nextToken")
                 return
@@ -234,8 +241,11 @@ def _account_roles(portal: _Portal, account: AccountInfo | str) -> list[RoleInfo
     account_name = None if isinstance(account, str) else account.account_name
     try:
         roles = [
-            RoleInfo(account_id=item.get("accountId", account_id), role_name=item["roleName"],
-                     account_name=account_name)
+            RoleInfo(
+                account_id=item.get("accountId", account_id),
+                role_name=item["roleName"],
+                account_name=account_name,
+            )
             for page in portal.pages("list_account_roles", accountId=account_id)
             for item in page.get("roleList", [])
         ]
@@ -254,4 +264,11 @@ def _account_roles(portal: _Portal, account: AccountInfo | str) -> list[RoleInfo
     return roles
 
 
-__all__ = ["DISCOVERY_HTTP", "LISTING_MIN_ATTEMPTS", "AccountInfo", "RoleInfo", "list_accounts", "list_roles"]
+__all__ = [
+    "DISCOVERY_HTTP",
+    "LISTING_MIN_ATTEMPTS",
+    "AccountInfo",
+    "RoleInfo",
+    "list_accounts",
+    "list_roles",
+]
