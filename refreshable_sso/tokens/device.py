@@ -93,7 +93,7 @@ def run_device_flow(
                 continue
             if code == "SlowDownException":
                 interval += slow_down_step
-                logger.info("server asked to slow down; polling every %.0f s", interval)
+                logger.info("server asked to slow down; polling every %g s", interval)
                 continue
             if code == "ExpiredTokenException":
                 raise LoginExpiredError(
