@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import boto3
 from botocore.credentials import DeferredRefreshableCredentials, RefreshableCredentials
 
+from refreshable_sso import _redact
 from refreshable_sso.config import (
     CacheConfig,
     EndpointConfig,
@@ -184,6 +185,8 @@ class SSORefreshableSession(boto3.Session):
         super().__init__(
             region_name=region_name, botocore_session=botocore_session, profile_name=profile_name
         )
+        # Mask tokens and keys in botocore's DEBUG wire logs of every client this session makes.
+        _redact.install()
         self._config: SessionConfig = config
         self._http: HttpSettings = config.http.to_settings()
         self._cache_credentials = cache_credentials

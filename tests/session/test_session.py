@@ -15,6 +15,7 @@ from botocore.credentials import DeferredRefreshableCredentials, RefreshableCred
 
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import (
+    CacheFileError,
     ConfigurationError,
     CredentialRefreshError,
     LoginRequiredError,
@@ -376,7 +377,7 @@ def test_secrets_absent_from_debug_logs(
 ) -> None:
     emu = sso_emulator_factory(auto_approve=True, role_credentials_ttl=4, access_token_ttl=5)  # type: ignore[operator]
     path = seed(emu)
-    caplog.set_level(logging.DEBUG, logger="refreshable_sso")
+    caplog.set_level(logging.DEBUG)  # every logger, botocore's wire logs included
     session = session_for(
         emu, advisory_timeout=2.0, mandatory_timeout=1.0, token_refresh_window=3.0
     )
@@ -390,7 +391,9 @@ def test_secrets_absent_from_debug_logs(
         time.sleep(2.2)
     session.whoami()
     assert emu.calls("CreateToken") >= 1  # a token refresh was logged about, too
-    assert caplog.records, "expected some DEBUG/INFO records from refreshable_sso"
+    names = {record.name for record in caplog.records}
+    assert any(name.startswith("refreshable_sso") for name in names)
+    assert "botocore.endpoint" in names  # the wire logs were captured, and must be masked
     text = caplog.text + "".join(repr(record.args) for record in caplog.records)
     for secret in secrets:
         assert secret not in text
@@ -427,3 +430,48 @@ def test_login_provider_without_auto_is_refused(sso_emulator: Emulator) -> None:
     token = SSOToken.from_cache_dict(sso_emulator.sign_in())
     with pytest.raises(ConfigurationError, match="login='auto'"):
         session_for(sso_emulator, login_provider=StaticTokenProvider(token))
+
+
+# -- bad cache files --------------------------------------------------------------------------------
+
+
+def test_corrupt_token_file_is_login_required(sso_emulator: Emulator) -> None:
+    path = seed(sso_emulator)
+    path.write_text('{"accessToken": "abc", "expiresAt": ')  # truncated
+    with pytest.raises(LoginRequiredError) as caught:
+        session_for(sso_emulator).whoami()
+    assert SSO_SESSION in str(caught.value)
+
+
+def test_corrupt_role_credential_cache_is_replaced(signed_in: Emulator) -> None:
+    from refreshable_sso._paths import role_credentials_cache_path
+
+    path = role_credentials_cache_path(
+        signed_in.default_account_id, signed_in.default_role_name, sso_session_name=SSO_SESSION
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"ProviderType": "sso", "Credentials": [1, 2]}')
+    assert session_for(signed_in).whoami()["Account"] == signed_in.default_account_id
+    entry = json.loads(path.read_text())
+    assert entry["Credentials"]["AccessKeyId"].startswith("ASIA")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_role_credential_cache_shared_between_sessions(signed_in: Emulator) -> None:
+    session_for(signed_in).whoami()
+    session_for(signed_in).whoami()  # a second program on the machine: reads the disk cache
+    assert signed_in.calls("GetRoleCredentials") == 1
+    session_for(signed_in, cache_credentials=False).whoami()
+    assert signed_in.calls("GetRoleCredentials") == 2
+
+
+def test_credential_cache_dir_that_is_a_file(signed_in: Emulator, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    session = session_for(signed_in, credential_cache_dir=blocker)
+    with pytest.raises(CacheFileError) as caught:
+        session.whoami()
+    assert str(blocker) in str(caught.value)
+    assert "is a file, not a directory" in str(caught.value)
+    # Switching the shared cache off is the way out.
+    assert session_for(signed_in, cache_credentials=False).whoami()["Account"] == "111111111111"
