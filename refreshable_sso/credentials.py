@@ -206,13 +206,13 @@ class RoleCredentialCache:
 
 
 def _usable_for(credentials: RoleCredentials, obtained_at: float, min_remaining: float) -> bool:
-    """More than ``min_remaining`` left, shrunk to half the lifetime for short-lived credentials.
+    """More than ``min_remaining`` left; half the lifetime for credentials that live shorter.
 
-    Without the shrink, credentials living less than ``min_remaining`` (test emulators) would
-    never be reused and every process would fetch its own.
+    Without that fallback, credentials living less than ``min_remaining`` (a misconfigured
+    window, a test emulator) would never be reused and every process would fetch its own.
     """
     lifetime = credentials.expiration.timestamp() - obtained_at
-    needed = max(0.0, min(min_remaining, lifetime / 2))
+    needed = min_remaining if lifetime > min_remaining else max(0.0, lifetime / 2)
     return credentials.seconds_left() > needed
 
 

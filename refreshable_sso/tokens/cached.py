@@ -191,10 +191,10 @@ class CachedTokenProvider:
             )
 
     def _window(self, token: SSOToken) -> float:
-        """The refresh window, shrunk to half the token's lifetime for short-lived tokens.
+        """The refresh window; half the token's lifetime for tokens that live shorter.
 
         The lifetime is estimated from the file's modification time (written right after the
-        token was issued); without it a token living less than the window would be
+        token was issued); without the fallback a token living less than the window would be
         refreshed on every call.
         """
         memo = self._memo
@@ -202,7 +202,7 @@ class CachedTokenProvider:
             return self.refresh_window
         written = memo[0].mtime_ns / 1e9
         lifetime = token.expires_at.timestamp() - written
-        return max(0.0, min(self.refresh_window, lifetime / 2))
+        return self.refresh_window if lifetime > self.refresh_window else max(0.0, lifetime / 2)
 
     def _in_window(self, token: SSOToken) -> bool:
         return token.expires_within(self._window(token))

@@ -431,3 +431,17 @@ def test_secrets_stay_out_of_reprs_and_debug_logs(
     assert "GetRoleCredentials" in caplog.text
     for secret in (metadata["secret_key"], metadata["token"], access_token):
         assert secret not in shown
+
+
+def test_short_lived_credentials_are_still_shared(
+    sso_emulator_factory: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu = sso_emulator_factory(auto_approve=True, role_credentials_ttl=20)  # type: ignore[operator]
+    for name, value in emu.env().items():
+        monkeypatch.setenv(name, value)
+    emu.seed_token_cache(sso_session_name=SSO_SESSION)
+    # min_remaining longer than the credentials live: reused for half their life instead.
+    first = fetcher_for(emu, cache=RoleCredentialCache(), min_remaining=900).fetch()
+    second = fetcher_for(emu, cache=RoleCredentialCache(), min_remaining=900).fetch()
+    assert second["access_key"] == first["access_key"]
+    assert grc_calls(emu) == 1
