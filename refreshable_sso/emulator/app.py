@@ -11,31 +11,30 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from refreshable_sso import _paths
 from refreshable_sso.emulator.authority import REFRESH_SCOPE, Authority
 from refreshable_sso.emulator.clock import Clock
+from refreshable_sso.emulator.control import ControlEndpoints
 from refreshable_sso.emulator.counters import Counters
 from refreshable_sso.emulator.directory import Directory
 from refreshable_sso.emulator.faults import Faults
 from refreshable_sso.emulator.oidc import OIDCService
 from refreshable_sso.emulator.pages import Pages
 from refreshable_sso.emulator.portal import PortalService
-from refreshable_sso.emulator.server import (
-    EmulatorHTTPServer,
-    Route,
-    Router,
-    ServerContext,
-    stats_response,
-)
-from refreshable_sso.emulator.settings import EmulatorSettings
+from refreshable_sso.emulator.routes import build_router
+from refreshable_sso.emulator.server import EmulatorHTTPServer, ServerContext
+from refreshable_sso.emulator.settings import EmulatorOptions, EmulatorSettings
 from refreshable_sso.emulator.state import Store
 from refreshable_sso.emulator.sts import STSService
-from refreshable_sso.emulator.wire import ApiError, Request, Response, Service
+from refreshable_sso.emulator.wire import ApiError, Request
 from refreshable_sso.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ class Emulator:
         *,
         directory: Directory | Mapping[str, Any] | str | Path | None = None,
         clock: Clock | None = None,
-        **settings: Any,
+        **settings: Unpack[EmulatorOptions],
     ) -> None:
         try:
             self.settings = EmulatorSettings(**settings)
@@ -89,7 +88,15 @@ class Emulator:
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._bound_port = self.settings.port  # a restart keeps the URL
-        self._router = self._build_router()
+        self._portal = PortalService(self._authority)
+        self._router = build_router(
+            OIDCService(self._authority, lambda: self.url),
+            self._portal,
+            STSService(self._authority),
+            Pages(self._authority),
+            ControlEndpoints(self._authority, self.counters),
+            lambda: self.url,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Emulator:
@@ -330,137 +337,3 @@ class Emulator:
             "SessionToken": body["sessionToken"],
             "Expiration": _cache_time(body["expiration"] / 1000),
         }
-
-    # -- routing -----------------------------------------------------------------------------
-    def _build_router(self) -> Router:
-        oidc = OIDCService(self._authority, lambda: self.url)
-        self._portal = portal = PortalService(self._authority)
-        sts = STSService(self._authority)
-        pages = Pages(self._authority)
-        r = Router()
-        r.add(
-            "POST", "/client/register", Route("RegisterClient", Service.OIDC, oidc.register_client)
-        )
-        r.add(
-            "POST",
-            "/device_authorization",
-            Route("StartDeviceAuthorization", Service.OIDC, oidc.start_device_authorization),
-        )
-        r.add("POST", "/token", Route("CreateToken", Service.OIDC, self._token_handler(oidc)))
-        r.add(
-            "GET",
-            "/authorize",
-            Route("Authorize", Service.CONTROL, pages.authorize, faultable=False),
-        )
-        r.add(
-            "POST",
-            "/authorize",
-            Route("AuthorizeDecision", Service.CONTROL, pages.authorize_decision, False),
-        )
-        r.add("GET", "/device", Route("DevicePage", Service.CONTROL, pages.device, faultable=False))
-        r.add(
-            "POST",
-            "/device",
-            Route("DeviceDecision", Service.CONTROL, pages.device_decision, False),
-        )
-        r.add(
-            "GET",
-            "/federation/credentials",
-            Route("GetRoleCredentials", Service.PORTAL, portal.get_role_credentials),
-        )
-        r.add(
-            "GET",
-            "/assignment/accounts",
-            Route("ListAccounts", Service.PORTAL, portal.list_accounts),
-        )
-        r.add(
-            "GET",
-            "/assignment/roles",
-            Route("ListAccountRoles", Service.PORTAL, portal.list_account_roles),
-        )
-        r.add("POST", "/logout", Route("Logout", Service.PORTAL, portal.logout))
-        r.add("POST", "/", Route("GetCallerIdentity", Service.STS, self._sts_handler(sts)))
-        r.add(
-            "GET",
-            "/",
-            Route("Index", Service.STS, self._index_handler(sts, pages), faultable=False),
-        )
-        r.add(
-            "GET",
-            "/_emulator/stats",
-            Route("Stats", Service.CONTROL, lambda _: stats_response(self.counters), False),
-        )
-        r.add(
-            "GET",
-            "/_emulator/health",
-            Route("Health", Service.CONTROL, self._health, faultable=False),
-        )
-        r.add(
-            "POST",
-            "/_emulator/clock/advance",
-            Route("AdvanceClock", Service.CONTROL, self._advance, False),
-        )
-        r.add(
-            "POST",
-            "/_emulator/sessions/end",
-            Route("EndSessions", Service.CONTROL, self._end_sessions, False),
-        )
-        return r
-
-    @staticmethod
-    def _token_handler(oidc: OIDCService) -> Any:
-        def handle(request: Request) -> Response:
-            if "aws_iam" in request.query:
-                raise ApiError(
-                    400,
-                    "InvalidRequestException",
-                    "CreateTokenWithIAM is not supported by the emulator",
-                )
-            return oidc.create_token(request)
-
-        return handle
-
-    @staticmethod
-    def _sts_handler(sts: STSService) -> Any:
-        def handle(request: Request) -> Response:
-            action = STSService.action(request)
-            if not action:
-                raise ApiError(400, "MissingAction", "Missing Action parameter")
-            if action != "GetCallerIdentity":
-                raise ApiError(
-                    400,
-                    "InvalidAction",
-                    f"Could not find operation {action} for version 2011-06-15",
-                )
-            host = request.header("Host") or ""
-            return sts.get_caller_identity(request, f"http://{host}")
-
-        return handle
-
-    def _index_handler(self, sts: STSService, pages: Pages) -> Any:
-        sts_handle = self._sts_handler(sts)
-
-        def handle(request: Request) -> Response:
-            if "Action" in request.query:
-                return sts_handle(request)  # type: ignore[no-any-return]
-            return pages.index(self.url)
-
-        return handle
-
-    def _health(self, _: Request) -> Response:
-        return Response.json({"ok": True, "startUrl": self.start_url, "region": self.region})
-
-    def _advance(self, request: Request) -> Response:
-        raw = request.query.get("seconds", "")
-        try:
-            seconds = float(raw)
-            self.clock.advance(seconds)
-        except ValueError:
-            raise ApiError(
-                400, "InvalidRequestException", f"seconds={raw!r}: pass a number >= 0"
-            ) from None
-        return Response.json({"offset": self.clock.offset})
-
-    def _end_sessions(self, request: Request) -> Response:
-        revoke = request.query.get("revoke_access_tokens", "") in ("1", "true")
-        return Response.json({"ended": self.end_sign_in_sessions(revoke)})

@@ -181,6 +181,8 @@ class OIDCService:
 
     # -- CreateToken --------------------------------------------------------------------------
     def create_token(self, request: Request) -> Response:
+        if "aws_iam" in request.query:  # POST /token?aws_iam=t is CreateTokenWithIAM
+            raise _err("InvalidRequestException", "CreateTokenWithIAM is not supported here")
         data = json_body(request)
         client = self._authenticate(data)
         grant = required_str(data, "grantType")

@@ -9,7 +9,6 @@ unexpected exception becomes a 500 with a JSON body, never a traceback on the wi
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import socket
 import threading
@@ -259,8 +258,3 @@ def _apply_fault(faults: Faults, operation: str, service: Service) -> None:
     if fault.status is not None:
         code = fault.code or default_code(service, fault.status)
         raise ApiError(fault.status, code, fault.message or "injected fault")
-
-
-def stats_response(counters: Counters) -> Response:
-    """The JSON the control endpoint ``GET /_emulator/stats`` serves."""
-    return Response(200, json.dumps(counters.snapshot(), sort_keys=True).encode("utf-8"))

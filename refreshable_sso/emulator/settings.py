@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -42,3 +43,22 @@ class EmulatorSettings(BaseModel):
         if not value.startswith("https://"):
             raise ValueError("must be an https:// URL, e.g. https://d-1234567890.awsapps.com/start")
         return value.rstrip("/")
+
+
+class EmulatorOptions(TypedDict, total=False):
+    """Keyword arguments of :class:`~refreshable_sso.emulator.Emulator` (see EmulatorSettings)."""
+
+    host: str
+    port: int
+    region: str
+    start_url: str
+    auto_approve: bool
+    access_token_ttl: float
+    session_ttl: float
+    role_credentials_ttl: float
+    device_code_ttl: float
+    registration_ttl: float
+    authorization_code_ttl: float
+    device_interval: int
+    max_body_bytes: int
+    fault_seed: int | None

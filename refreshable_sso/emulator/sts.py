@@ -58,6 +58,17 @@ class STSService:
         params.update(request.query)
         return params.get("Action")
 
+    def handle(self, request: Request) -> Response:
+        """Dispatch on ``Action``: only GetCallerIdentity exists here."""
+        action = self.action(request)
+        if not action:
+            raise ApiError(400, "MissingAction", "Missing Action parameter")
+        if action != "GetCallerIdentity":
+            raise ApiError(
+                400, "InvalidAction", f"Could not find operation {action} for version 2011-06-15"
+            )
+        return self.get_caller_identity(request, f"http://{request.header('Host') or ''}")
+
     def get_caller_identity(self, request: Request, host_url: str) -> Response:
         creds = self._verify(request, host_url)
         request_id = str(uuid.uuid4())

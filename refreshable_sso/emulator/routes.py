@@ -1,0 +1,67 @@
+"""Which method and path reach which operation (all services share one base URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from refreshable_sso.emulator.control import ControlEndpoints
+from refreshable_sso.emulator.oidc import OIDCService
+from refreshable_sso.emulator.pages import Pages
+from refreshable_sso.emulator.portal import PortalService
+from refreshable_sso.emulator.server import Handler, Route, Router
+from refreshable_sso.emulator.sts import STSService
+from refreshable_sso.emulator.wire import Request, Response, Service
+
+
+def build_router(
+    oidc: OIDCService,
+    portal: PortalService,
+    sts: STSService,
+    pages: Pages,
+    control: ControlEndpoints,
+    base_url: Callable[[], str],
+) -> Router:
+    """The route table. Pages and control endpoints are counted but never faulted."""
+
+    def index(request: Request) -> Response:
+        if "Action" in request.query:  # a query-protocol call sent as GET
+            return sts.handle(request)
+        return pages.index(base_url())
+
+    oidc_routes: list[tuple[str, str, str, Handler]] = [
+        ("POST", "/client/register", "RegisterClient", oidc.register_client),
+        (
+            "POST",
+            "/device_authorization",
+            "StartDeviceAuthorization",
+            oidc.start_device_authorization,
+        ),
+        ("POST", "/token", "CreateToken", oidc.create_token),
+    ]
+    portal_routes: list[tuple[str, str, str, Handler]] = [
+        ("GET", "/federation/credentials", "GetRoleCredentials", portal.get_role_credentials),
+        ("GET", "/assignment/accounts", "ListAccounts", portal.list_accounts),
+        ("GET", "/assignment/roles", "ListAccountRoles", portal.list_account_roles),
+        ("POST", "/logout", "Logout", portal.logout),
+    ]
+    unfaulted: list[tuple[str, str, str, Handler]] = [
+        ("GET", "/authorize", "Authorize", pages.authorize),
+        ("POST", "/authorize", "AuthorizeDecision", pages.authorize_decision),
+        ("GET", "/device", "DevicePage", pages.device),
+        ("POST", "/device", "DeviceDecision", pages.device_decision),
+        ("GET", "/", "Index", index),
+        ("GET", "/_emulator/stats", "Stats", control.stats),
+        ("GET", "/_emulator/health", "Health", control.health),
+        ("POST", "/_emulator/clock/advance", "AdvanceClock", control.advance_clock),
+        ("POST", "/_emulator/sessions/end", "EndSessions", control.end_sessions),
+    ]
+    router = Router()
+    for method, path, name, handler in oidc_routes:
+        router.add(method, path, Route(name, Service.OIDC, handler))
+    for method, path, name, handler in portal_routes:
+        router.add(method, path, Route(name, Service.PORTAL, handler))
+    router.add("POST", "/", Route("GetCallerIdentity", Service.STS, sts.handle))
+    for method, path, name, handler in unfaulted:
+        service = Service.STS if path == "/" else Service.CONTROL
+        router.add(method, path, Route(name, service, handler, faultable=False))
+    return router
