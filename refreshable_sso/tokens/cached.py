@@ -148,7 +148,7 @@ class CachedTokenProvider:
         if not force_refresh:
             token = self._read()
             if token is None:
-                raise self._login_required(f"there is no cached SSO token ({self.path} is absent)")
+                raise self._login_required(self._why_absent())
             if not self._in_window(token):
                 return self._issue(token)
             if not token.expires_within(0) and self._paused(token):
@@ -224,7 +224,7 @@ class CachedTokenProvider:
         token, version = self.cache.load_versioned()
         if token is None:
             self._memo = None
-            raise self._login_required(f"there is no cached SSO token ({self.path} is absent)")
+            raise self._login_required(self._why_absent())
         self._memo = (version, token)
         self._check_start_url(token)
 
@@ -375,6 +375,15 @@ class CachedTokenProvider:
             return self._client
 
     # -- errors --------------------------------------------------------------------------
+
+    def _why_absent(self) -> str:
+        corrupt = self.cache.file.corrupt_path
+        if corrupt.exists():
+            return (
+                f"there is no usable cached SSO token: {self.path} is absent (an unreadable "
+                f"copy was set aside as {corrupt.name})"
+            )
+        return f"there is no cached SSO token: {self.path} is absent"
 
     def _why_not_refreshable(self, token: SSOToken, force: bool) -> str:
         state = (
