@@ -77,8 +77,16 @@ class RoleInfo:
     account_name: str | None = None
 
 
-def _listing_http(http: _aws.HttpSettings) -> _aws.HttpSettings:
-    """The caller's timeouts and retry mode, with at least ``LISTING_MIN_ATTEMPTS`` attempts."""
+def _listing_http(http: _aws.HttpSettings, max_attempts: int | None) -> _aws.HttpSettings:
+    """The caller's timeouts and retry mode; ``max_attempts`` if given, else at least
+    ``LISTING_MIN_ATTEMPTS`` (a session's HTTP settings are sized for single calls)."""
+    if max_attempts is not None:
+        if not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1:
+            raise ConfigurationError(
+                f"max_attempts must be a positive integer, got {max_attempts!r}",
+                [f"max_attempts: {max_attempts!r} is not >= 1"],
+            )
+        return dataclasses.replace(http, max_attempts=max_attempts)
     if http.max_attempts >= LISTING_MIN_ATTEMPTS:
         return http
     return dataclasses.replace(http, max_attempts=LISTING_MIN_ATTEMPTS)
@@ -95,9 +103,7 @@ class _Portal:
         http: _aws.HttpSettings,
     ) -> None:
         self._provider = token_provider
-        self._client: SSOClient = _aws.sso_client(
-            sso_region, endpoint_url=endpoint_url, http=_listing_http(http)
-        )
+        self._client: SSOClient = _aws.sso_client(sso_region, endpoint_url=endpoint_url, http=http)
         self._lock = threading.Lock()
         self._token = token_provider.get_token()
         self._refreshed = False
@@ -171,9 +177,16 @@ def list_accounts(
     *,
     sso_endpoint_url: str | None = None,
     http: _aws.HttpSettings = DISCOVERY_HTTP,
+    max_attempts: int | None = None,
 ) -> Iterator[AccountInfo]:
-    """Every account the signed-in user can reach, page by page (``sso:ListAccounts``)."""
-    portal = _Portal(token_provider, sso_region, sso_endpoint_url, http)
+    """Every account the signed-in user can reach, page by page (``sso:ListAccounts``).
+
+    ``http`` gives timeouts and retry mode; each call gets ``max_attempts`` attempts, by default
+    the larger of ``http.max_attempts`` and ``LISTING_MIN_ATTEMPTS``.
+    """
+    portal = _Portal(
+        token_provider, sso_region, sso_endpoint_url, _listing_http(http, max_attempts)
+    )
     return _accounts(portal)
 
 
@@ -198,12 +211,14 @@ def list_roles(
     max_workers: int = 8,
     sso_endpoint_url: str | None = None,
     http: _aws.HttpSettings = DISCOVERY_HTTP,
+    max_attempts: int | None = None,
 ) -> Iterator[RoleInfo]:
     """The roles of one account, of several, or (``account_id=None``) of every account.
 
     Accounts are listed concurrently by at most ``max_workers`` threads; results come out in
     account order. A named account the user has no role in raises
-    :class:`~refreshable_sso.errors.UnknownAccountError`.
+    :class:`~refreshable_sso.errors.UnknownAccountError`. ``http`` and ``max_attempts`` as for
+    :func:`list_accounts`.
     """
     if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
         raise ConfigurationError(
@@ -211,7 +226,9 @@ def list_roles(
             [f"max_workers: {max_workers!r} is not >= 1"],
         )
     named = None if account_id is None else _account_ids(account_id)
-    portal = _Portal(token_provider, sso_region, sso_endpoint_url, http)
+    portal = _Portal(
+        token_provider, sso_region, sso_endpoint_url, _listing_http(http, max_attempts)
+    )
     return _roles(portal, named, max_workers)
 
 
