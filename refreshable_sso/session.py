@@ -350,8 +350,8 @@ class SSORefreshableSession(boto3.Session):
         with self._state_lock:
             self._last_refresh = utcnow()
             self._refresh_count += 1
-        logger.info(
-            "role credentials for %s in %s obtained; they expire at %s",
+        logger.debug(
+            "role credentials for %s in %s handed to botocore; they expire at %s",
             sso.role_name,
             sso.account_id,
             metadata.get("expiry_time"),

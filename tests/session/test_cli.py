@@ -66,3 +66,18 @@ def test_whoami_errors_are_one_line(sso_emulator_env: Emulator) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("refreshable-sso: error: Profile 'missing' not found")
     assert "Traceback" not in done.stderr
+
+
+def test_examples_run_offline() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for script, extra in (("whoami.py", []), ("long_running.py", ["--duration", "4"])):
+        done = subprocess.run(
+            [sys.executable, str(root / "examples" / script), *extra],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "assumed-role/AWSReservedSSO_" in done.stdout
+    assert not (Path(os.environ["HOME"]) / ".aws").exists()
