@@ -80,6 +80,11 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             print(f"export {name}={value}", file=out)
         print(f"# start URL: {emulator.start_url}  region: {emulator.region}", file=out)
         print(f"# device verification page: {emulator.url}/device", file=out)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"# WARNING: listening on {args.host}: anyone who can reach it can sign in",
+                file=out,
+            )
         print("# serving; press Ctrl-C to stop", file=out, flush=True)
         while not stop.wait(0.5):
             pass

@@ -166,6 +166,14 @@ class Authority:
             auth.user_name = user_name or self.directory.default_user.user_name
             return True
 
+    def device_status(self, user_code: str) -> str | None:
+        """pending / approved / denied / consumed, or None when unknown or expired."""
+        with self.store.lock:
+            auth = self.store.device_by_user_code.get(user_code.strip().upper())
+            if auth is None or self.clock.now() >= auth.expires_at:
+                return None
+            return auth.status
+
     def pending_user_codes(self) -> list[str]:
         now = self.clock.now()
         with self.store.lock:

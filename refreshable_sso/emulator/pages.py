@@ -53,7 +53,17 @@ class Pages:
                 '<input name="user_code" id="user_code" autocomplete="off" placeholder="ABCD-EFGH"> '
                 '<button type="submit" id="next">Next</button></form>',
             )
-        if user_code not in self.authority.pending_user_codes():
+        status = self.authority.device_status(user_code)
+        if status in ("approved", "consumed"):
+            return _page(
+                "Request approved",
+                '<p id="status">Request approved. You can close this window.</p>',
+            )
+        if status == "denied":
+            return _page(
+                "Request denied", '<p id="status">Request denied. You can close this window.</p>'
+            )
+        if status != "pending":
             return _page(
                 "Code not valid",
                 f'<p id="status">The code <code>{escape(user_code)}</code> is unknown, expired '

@@ -62,8 +62,20 @@ def test_device_page_over_http(emu: Emulator) -> None:
     assert _poll(oidc, reg, dev)["accessToken"]
     status, _, _ = raw(emu, "POST", "/device", form, FORM)  # already answered
     assert status == 404
+    status, _, body = raw(emu, "GET", f"/device?user_code={dev['userCode']}")
+    assert (status, b"Request approved" in body) == (200, True)
+    status, _, body = raw(emu, "GET", "/device?user_code=ZZZZ-ZZZZ")
+    assert (status, b"unknown, expired" in body) == (404, True)
     status, _, _ = raw(emu, "POST", "/device", b"decision=maybe", FORM)
     assert status == 400
+
+
+def test_device_page_when_auto_approved(sso_emulator: Emulator) -> None:
+    _, _, dev = _device(sso_emulator)
+    path = dev["verificationUriComplete"].removeprefix(sso_emulator.url)
+    status, _, body = raw(sso_emulator, "GET", path)
+    assert status == 200
+    assert b"Request approved" in body
 
 
 def test_index_page(emu: Emulator) -> None:
