@@ -83,6 +83,17 @@ _path_locks: dict[Path, _PathLock] = {}
 _path_locks_guard = threading.Lock()
 
 
+def _forget_locks_after_fork() -> None:
+    """A forked child must not inherit thread locks some parent thread may hold."""
+    global _path_locks_guard
+    _path_locks_guard = threading.Lock()
+    _path_locks.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks_after_fork)
+
+
 def _path_lock(lock_path: Path) -> _PathLock:
     key = Path(os.path.abspath(lock_path))
     with _path_locks_guard:

@@ -369,3 +369,45 @@ def test_repr_shows_only_the_path(tmp_path: Path) -> None:
     cache.write({"accessToken": "very-secret-value"})
     assert "very-secret-value" not in repr(cache)
     assert str(cache.path) in repr(cache)
+
+
+def test_forked_child_gets_the_lock_once_the_parent_releases_it(tmp_path: Path) -> None:
+    """A thread lock held in the parent must not stay held forever in a forked child."""
+    cache = JsonCacheFile(tmp_path / "entry.json")
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with cache.lock(timeout=5):
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(30)
+    to_parent_r, to_parent_w = os.pipe()
+    to_child_r, to_child_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never return into pytest
+        status = 1
+        try:
+            try:
+                with cache.lock(timeout=0.2):
+                    pass
+            except CacheLockTimeoutError:
+                os.write(to_parent_w, b"waiting")
+            os.read(to_child_r, 1)  # the parent has released it now
+            with cache.lock(timeout=10):
+                status = 0
+        finally:
+            os._exit(status)
+    try:
+        assert os.read(to_parent_r, 16) == b"waiting"  # excluded while the parent holds it
+        release.set()
+        holder.join(timeout=30)
+        os.write(to_child_w, b"x")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        release.set()
+        for fd in (to_parent_r, to_parent_w, to_child_r, to_child_w):
+            os.close(fd)
