@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from refreshable_sso.errors import RefreshableSSOError
 
 # Modules (under refreshable_sso.cli) that contribute commands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "whoami", "emulator", "auth")
+COMMAND_MODULES: tuple[str, ...] = ("demo", "whoami", "emulator", "auth", "discover")
 
 
 def build_parser() -> argparse.ArgumentParser:
