@@ -78,8 +78,9 @@ def login(
 ) -> SSOToken:
     """Make sure the person is signed in; return a valid access token.
 
-    Unless ``force``, a cached token with more than ``min_valid`` seconds left (after a refresh
-    if it needed and allowed one) is returned without asking anyone. Otherwise: a browser
+    Unless ``force``, the cached token is returned without asking anyone when it has more than
+    ``min_valid`` seconds left, or when refreshing it right away works (which shows the
+    sign-in session is still alive). Otherwise: a browser
     sign-in (PKCE) where a browser can open, a device code elsewhere (``use_device_code=True``
     or ``flow="device"`` always uses the device code; ``REFRESHABLE_SSO_LOGIN_FLOW`` sets the
     default). ``message``/``prompt_callback``/``browser_opener`` decide how the person is told.
@@ -177,13 +178,17 @@ def _valid_cached_token(
     )
     try:
         token = provider.get_token()
+        if not token.expires_within(min_valid):
+            return token
+        if not token.can_refresh():
+            logger.info("signing in: the cached token expires within %.0f s", min_valid)
+            return None
+        # Refresh now: a refresh that works proves the sign-in session is still alive.
+        token = provider.get_token(force_refresh=True)
     except (LoginRequiredError, TokenProviderError, CacheFileError) as exc:
         logger.info("signing in: %s", getattr(exc, "reason", None) or exc)
         return None
-    if token.expires_within(min_valid):
-        logger.info("signing in: the cached token expires within %.0f s", min_valid)
-        return None
-    return token
+    return None if token.expires_within(0) else token
 
 
 @dataclass(frozen=True)
