@@ -280,7 +280,9 @@ def test_lock_serialises_threads_and_is_reentrant(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert cache.read() == {"n": 120}
-    assert mode(cache.lock_path) == 0o600 or not cache.lock_path.exists()
+    with cache.lock(timeout=5):
+        assert cache.lock_path.name == "counter.json.lock"
+        assert mode(cache.lock_path) == 0o600
 
 
 _COUNTER_CHILD = textwrap.dedent(
