@@ -7,6 +7,7 @@ instead of sleeping.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import datetime, timezone
@@ -30,9 +31,9 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         """Move emulator time forward by ``seconds`` (never backwards: lifetimes only grow old)."""
-        if seconds < 0:
+        if not math.isfinite(seconds) or seconds < 0:
             raise ValueError(
-                f"Clock.advance(seconds={seconds}): time only moves forward; pass >= 0"
+                f"Clock.advance(seconds={seconds}): time only moves forward; pass a number >= 0"
             )
         with self._lock:
             self._offset += float(seconds)

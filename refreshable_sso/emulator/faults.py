@@ -7,6 +7,7 @@ a fixed added latency. A seeded random generator keeps probabilistic runs reprod
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections import deque
@@ -71,7 +72,7 @@ class Faults:
                 raise ValueError(f"{name}={rate}: must be between 0.0 and 1.0")
         if throttle_rate + error_rate > 1.0:
             raise ValueError("throttle_rate + error_rate must not exceed 1.0")
-        if latency < 0:
+        if not math.isfinite(latency) or latency < 0:
             raise ValueError(f"latency={latency}: must be >= 0 seconds")
         with self._lock:
             self._rates[operation] = _Rates(throttle_rate, error_rate, latency)

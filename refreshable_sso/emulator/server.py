@@ -167,9 +167,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
         operation: str | None = None
         try:
             parts = urlsplit(self.path)
-            route = ctx.router.resolve(self.command, parts.path or "/")
-            service = route.service
+            route: Route | None = None
+            try:
+                route = ctx.router.resolve(self.command, parts.path or "/")
+                service = route.service
+            except ApiError as exc:
+                unrouted = exc
+            # Read the body before failing, so a keep-alive connection never mistakes an
+            # unread body for the next request.
             body = self._read_body(ctx.max_body_bytes)
+            if route is None:
+                raise unrouted
             request = Request(
                 method=self.command,
                 path=parts.path or "/",

@@ -169,6 +169,10 @@ def json_body(request: Request) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(request.body.decode("utf-8"))
+    except RecursionError:
+        raise ApiError(
+            400, "InvalidRequestException", "Request body is nested too deeply"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(
             400, "InvalidRequestException", f"Request body is not valid JSON: {exc}"

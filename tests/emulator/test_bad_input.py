@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
 import socket
 from urllib.parse import urlsplit
 
@@ -28,6 +30,7 @@ def _json_error(
         (b"{not json", "not valid JSON"),
         (b"\xff\xfe\x00garbage", "not valid JSON"),
         (b"[1, 2, 3]", "must be a JSON object"),
+        (b'{"a": ' * 5000, "nested too deeply"),
         (b'{"clientName": 5, "clientType": "public"}', "clientName must be a string"),
         (b'{"clientType": "public"}', "Missing required parameter: clientName"),
         (b'{"clientName": "x", "clientType": "public", "scopes": "sso:account:access"}', "scopes"),
@@ -149,3 +152,76 @@ def test_non_ascii_and_odd_headers(sso_emulator: Emulator) -> None:
     status, _, body = raw(sso_emulator, "GET", "/device?user_code=%00%FF<script>")
     assert status == 404
     assert b"<script>" not in body
+
+
+def test_random_requests_never_crash_the_server(sso_emulator: Emulator) -> None:
+    import random
+
+    rng = random.Random(int(os.environ.get("EMULATOR_FUZZ_SEED", "1234")))
+    paths = [
+        "/client/register",
+        "/device_authorization",
+        "/token",
+        "/token?aws_iam=t",
+        "/authorize?client_id=x",
+        "/device?user_code=",
+        "/federation/credentials?role_name=&account_id=abc",
+        "/assignment/accounts?max_result=-1&next_token=%FF",
+        "/assignment/roles?account_id=111111111111&next_token=====",
+        "/logout",
+        "/",
+        "/?Action=GetCallerIdentity",
+        "/_emulator/clock/advance?seconds=nan",
+        "/_emulator/stats",
+    ]
+    bodies = [
+        b"",
+        b"{}",
+        b"null",
+        b'{"clientId": null, "clientSecret": {}, "grantType": 7}',
+        b'{"clientName": "x", "clientType": "public", "scopes": [1, 2]}',
+        b"Action=GetCallerIdentity&Version=2011-06-15",
+        bytes(rng.randrange(256) for _ in range(300)),
+        b'{"a": ' * 5000,
+    ]
+    headers_choices = [
+        {},
+        {"Content-Type": "application/json"},
+        {"x-amz-sso_bearer_token": "x" * 5000},
+        {
+            "Authorization": "AWS4-HMAC-SHA256 Credential=A/20240101/us-east-1/sts/aws4_request, "
+            "SignedHeaders=host, Signature=" + "0" * 64,
+            "X-Amz-Date": "20240101T000000Z",
+        },
+    ]
+    for _ in range(int(os.environ.get("EMULATOR_FUZZ_ROUNDS", "120"))):
+        method = rng.choice(["GET", "POST", "PUT", "DELETE", "PATCH"])
+        status, _, body = raw(
+            sso_emulator,
+            method,
+            rng.choice(paths),
+            rng.choice(bodies),
+            rng.choice(headers_choices),
+        )
+        assert 200 <= status < 500, (status, body[:200])
+        assert b"Traceback" not in body
+    token = sso_emulator.sign_in()["accessToken"]
+    assert client(sso_emulator, "sso").list_accounts(accessToken=token)["accountList"]
+    assert "InternalServerException" not in str(sso_emulator.stats()["errors"])
+
+
+def test_keep_alive_survives_errors_with_unread_bodies(sso_emulator: Emulator) -> None:
+    parts = urlsplit(sso_emulator.url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    try:
+        for method, path in (("POST", "/nowhere"), ("PUT", "/token"), ("POST", "/token")):
+            conn.request(method, path, body=b'{"some": "body"}', headers=JSON)
+            response = conn.getresponse()
+            response.read()
+            assert response.status in (400, 401, 404, 405)
+        conn.request("GET", "/_emulator/health")
+        response = conn.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read())["ok"] is True
+    finally:
+        conn.close()
