@@ -161,8 +161,8 @@ class RefreshConfig(BaseModel):
         advisory = info.data.get("advisory_timeout")
         if advisory is not None and value >= advisory:
             raise ValueError(
-                f"mandatory_timeout ({value:g}) must be smaller than advisory_timeout "
-                f"({advisory:g}): the advisory window opens first, e.g. advisory 900, mandatory 600"
+                f"mandatory_timeout must be smaller than advisory_timeout ({advisory:g}): "
+                "the advisory window opens first, e.g. advisory 900, mandatory 600"
             )
         return value
 

@@ -1,7 +1,7 @@
 """The issue's "done when": 16 threads through many role-credential expiries and token refreshes.
 
 Role credentials live 2.5 s (advisory 1.0 s, mandatory 0.5 s) and access tokens 6 s, so a
-20-second run crosses more than ten role-credential generations and several token refreshes.
+24-second run crosses more than ten role-credential generations and several token refreshes.
 Every call must succeed, and IAM Identity Center must see exactly one GetRoleCredentials per
 credential generation (no duplicate fetches by racing threads).
 """
@@ -15,7 +15,7 @@ from refreshable_sso.emulator import Emulator
 from tests.session.conftest import seed, session_for
 
 THREADS = 16
-RUN_SECONDS = 20.0
+RUN_SECONDS = 24.0
 ROLE_TTL = 2.5
 ADVISORY = 1.0
 MANDATORY = 0.5
