@@ -1,0 +1,35 @@
+"""Every login example runs offline (against its built-in emulator) and leaves ~/.aws alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("login_*.py"))
+
+
+def test_there_is_an_example_per_provider() -> None:
+    names = {path.stem for path in EXAMPLES}
+    assert {
+        "login_device",
+        "login_pkce",
+        "login_static",
+        "login_callable",
+        "login_command",
+        "login_chain",
+        "login_policy",
+    } <= names
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
+def test_example_runs_offline(example: Path, isolated_aws_home: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(example)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (isolated_aws_home / ".aws" / "sso").exists()
+    assert not (isolated_aws_home / ".aws" / "cli").exists()
