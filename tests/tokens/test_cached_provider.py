@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from refreshable_sso._aws import HttpSettings, oidc_client
-from refreshable_sso.cachefile import JsonCacheFile
+from refreshable_sso.cachefile import CacheLockTimeoutError, JsonCacheFile
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import (
     CacheFileError,
@@ -495,3 +495,44 @@ def test_secrets_stay_out_of_reprs_errors_and_debug_logs(
     assert "CreateToken" in caplog.text  # botocore did log the calls...
     for secret in secrets:
         assert secret not in shown  # ...but without the secrets
+
+
+_LOCK_HOLDER = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from refreshable_sso.cachefile import JsonCacheFile\n"
+    "with JsonCacheFile(Path(sys.argv[1])).lock(timeout=10):\n"
+    "    print('locked', flush=True)\n"
+    "    sys.stdin.read()\n"
+)
+
+
+def test_lock_held_elsewhere_too_long_keeps_a_valid_token_and_reports_an_expired_one(
+    emu: Emulator, token_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _LOCK_HOLDER, str(token_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        caplog.set_level(logging.WARNING, logger="refreshable_sso")
+        data = age_token(token_path, seconds_left=120)
+        provider = provider_for(emu)
+        provider._lock_timeout = 0.3  # white-box: the real bound is minutes
+
+        token = provider.get_token()  # inside the window, but the lock is not to be had
+
+        assert token.access_token.get_secret_value() == data["accessToken"]
+        assert any("Could not lock" in r.getMessage() for r in caplog.records)
+        age_token(token_path, seconds_left=-5)
+        with pytest.raises(CacheLockTimeoutError, match="another process"):
+            provider.get_token()
+        assert refresh_calls(emu) == 0
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
