@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from refreshable_sso import _paths
+from refreshable_sso.cachefile import JsonCacheFile
 from refreshable_sso.emulator.authority import REFRESH_SCOPE, Authority
 from refreshable_sso.emulator.clock import Clock
 from refreshable_sso.emulator.control import ControlEndpoints
@@ -251,18 +250,9 @@ class Emulator:
         token = self.sign_in()
         directory = Path(cache_dir) if cache_dir is not None else None
         path = _paths.token_cache_path(self.start_url, sso_session_name, directory)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(token, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        cache_file = JsonCacheFile(path)
+        with cache_file.lock():
+            cache_file.write(token)
         return path
 
     def approve(self, user_code: str, user_name: str | None = None) -> None:
