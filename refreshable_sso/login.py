@@ -21,7 +21,7 @@ import filelock
 from botocore.configloader import load_config
 from botocore.exceptions import BotoCoreError, ClientError, ConfigNotFound, ConfigParseError
 
-from refreshable_sso import _aws
+from refreshable_sso import _aws, _redact
 from refreshable_sso._paths import role_credentials_cache_path
 from refreshable_sso.cachefile import JsonCacheFile
 from refreshable_sso.errors import (
@@ -231,6 +231,7 @@ def logout(
     candidates |= _profile_roles(start_url, sso_session_name, config_file)
     signed_out = False
     if token is not None:
+        _redact.install()  # botocore's DEBUG logs would otherwise show the bearer token
         client = _aws.sso_client(sso_region, endpoint_url=sso_endpoint_url, http=http)
         candidates |= _reachable_roles(client, token)
         signed_out = _sign_out(client, token)

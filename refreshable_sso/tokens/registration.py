@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from refreshable_sso import _aws
+from refreshable_sso import _aws, _redact
 from refreshable_sso._paths import registration_cache_path
 from refreshable_sso.cachefile import JsonCacheFile
 from refreshable_sso.errors import LoginError
@@ -142,6 +142,7 @@ class ClientRegistrar:
     @property
     def client(self) -> SSOOIDCClient:
         if self._client is None:
+            _redact.install()  # botocore's DEBUG logs would otherwise show secrets
             self._client = _aws.oidc_client(
                 self.sso_region, endpoint_url=self._oidc_endpoint_url, http=self._http
             )
