@@ -475,3 +475,26 @@ def test_credential_cache_dir_that_is_a_file(signed_in: Emulator, tmp_path: Path
     assert "is a file, not a directory" in str(caught.value)
     # Switching the shared cache off is the way out.
     assert session_for(signed_in, cache_credentials=False).whoami()["Account"] == "111111111111"
+
+
+def test_defer_refresh_false_reports_problems_at_construction(sso_emulator: Emulator) -> None:
+    with pytest.raises(LoginRequiredError):
+        session_for(sso_emulator, defer_refresh=False)  # nobody signed in
+    assert sso_emulator.calls("GetRoleCredentials") == 0
+
+
+def test_sso_calls_use_the_sso_region_not_region_name(
+    signed_in: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    regions: list[str] = []
+    for name, value in signed_in.env().items():
+        monkeypatch.setenv(name, value)
+    session = session_for(signed_in, endpoints=None, region_name="ap-southeast-2")
+    fetcher_client = session._fetcher._sso()
+    fetcher_client.meta.events.register(
+        "before-call.sso.GetRoleCredentials",
+        lambda context, **_: regions.append(context["client_region"]),
+    )
+    session.whoami()
+    assert regions == [signed_in.region]
+    assert session.region_name == "ap-southeast-2"
