@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -367,13 +367,16 @@ def validate_session_config(
     http: HttpConfig | Mapping[str, Any] | None = None,
     login: str = "never",
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    extra_problems: Sequence[str] = (),
 ) -> SessionConfig:
     """Merge models/dicts with keyword overrides (None values ignored) and validate all at once.
 
     ``overrides`` maps a section name ("sso", "refresh", ...) to fields given as plain keyword
     arguments; they win over the same field in the model or dict for that section.
+    ``extra_problems`` are problems the caller found in arguments outside these models; they
+    are reported together with the rest.
     """
-    problems: list[str] = []
+    problems: list[str] = list(extra_problems)
     sections: dict[str, Any] = {
         "sso": _section(sso, "sso", SSOConfig, problems),
         "refresh": _section(refresh, "refresh", RefreshConfig, problems),

@@ -142,6 +142,7 @@ class SSORefreshableSession(boto3.Session):
         **unexpected: Any,
     ) -> None:
         _refuse_unexpected(unexpected)
+        provider_problems = _provider_problems(token_provider, login_provider, login)
         config = validate_session_config(
             sso=sso,
             refresh=refresh,
@@ -166,22 +167,8 @@ class SSORefreshableSession(boto3.Session):
                 },
                 "cache": {"eviction_policy": eviction_policy, "max_size": max_size},
             },
+            extra_problems=provider_problems,
         )
-        for name, provider in (
-            ("token_provider", token_provider),
-            ("login_provider", login_provider),
-        ):
-            if provider is not None and not callable(getattr(provider, "get_token", None)):
-                raise ConfigurationError(
-                    f"{name} must have a get_token(*, force_refresh=False) method returning an "
-                    f"SSOToken; got {type(provider).__name__}",
-                    [f"{name}: no get_token method"],
-                )
-        if login_provider is not None and config.login != "auto":
-            raise ConfigurationError(
-                "login_provider is only used with login='auto'; pass login='auto' as well",
-                ["login_provider: given while login='never'"],
-            )
         super().__init__(
             region_name=region_name, botocore_session=botocore_session, profile_name=profile_name
         )
@@ -545,6 +532,19 @@ class SSORefreshableSession(boto3.Session):
             f"defer_refresh={self._config.refresh.defer_refresh}, "
             f"credentials_expire={expiry.isoformat() if expiry else None!r})"
         )
+
+
+def _provider_problems(token_provider: object, login_provider: object, login: object) -> list[str]:
+    problems = []
+    for name, provider in (("token_provider", token_provider), ("login_provider", login_provider)):
+        if provider is not None and not callable(getattr(provider, "get_token", None)):
+            problems.append(
+                f"{name}: must have a get_token(*, force_refresh=False) method returning an "
+                f"SSOToken (got a {type(provider).__name__})"
+            )
+    if login_provider is not None and login != "auto":
+        problems.append("login_provider: only used with login='auto'; pass login='auto' as well")
+    return problems
 
 
 def _refuse_unexpected(unexpected: Mapping[str, Any]) -> None:

@@ -231,8 +231,11 @@ def test_static_keys_refused_and_masked(sso_emulator: Emulator) -> None:
 def test_unknown_argument_and_bad_provider(sso_emulator: Emulator) -> None:
     with pytest.raises(ConfigurationError, match="advisory_timout: unknown argument"):
         session_for(sso_emulator, advisory_timout=5)
-    with pytest.raises(ConfigurationError, match="get_token"):
-        session_for(sso_emulator, token_provider=object())
+    with pytest.raises(ConfigurationError) as caught:
+        session_for(sso_emulator, token_provider=object(), account_id="12")
+    fields = [problem.split(":", 1)[0] for problem in caught.value.problems]
+    assert fields == ["token_provider", "account_id"]
+    assert "get_token" in str(caught.value)
 
 
 def test_models_and_dicts_are_accepted(signed_in: Emulator) -> None:
