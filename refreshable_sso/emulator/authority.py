@@ -15,8 +15,11 @@ from refreshable_sso.emulator.directory import Directory
 from refreshable_sso.emulator.settings import EmulatorSettings
 from refreshable_sso.emulator.state import (
     AccessToken,
+    AuthorizationRequest,
     Client,
+    DeviceAuthorization,
     RefreshToken,
+    RoleCredentials,
     SignInSession,
     Store,
     new_secret,
@@ -24,6 +27,7 @@ from refreshable_sso.emulator.state import (
 from refreshable_sso.emulator.wire import callback_location
 
 REFRESH_SCOPE = "sso:account:access"
+PRUNE_EVERY = 1024  # inserts between sweeps of records that can no longer matter
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,31 @@ class Authority:
         self.clock = clock
         self.directory = directory
 
+    def _inserted(self) -> None:
+        """Count an insert (lock held); every PRUNE_EVERY inserts, drop dead records."""
+        self.store.inserts += 1
+        if self.store.inserts % PRUNE_EVERY == 0:
+            self.store.prune(self.clock.now())
+
+    def record_role_credentials(self, creds: RoleCredentials) -> None:
+        """Remember issued role credentials (STS verifies signatures against them)."""
+        with self.store.lock:
+            self.store.role_credentials[creds.access_key_id] = creds
+            self._inserted()
+
+    def add_authorization(self, request: AuthorizationRequest) -> None:
+        """Remember a PKCE ``/authorize`` request until it is answered or expires."""
+        with self.store.lock:
+            self.store.authorizations[request.request_id] = request
+            self._inserted()
+
+    def add_device_authorization(self, auth: DeviceAuthorization) -> None:
+        """Remember a device authorization under its device code and its user code."""
+        with self.store.lock:
+            self.store.device_by_code[auth.device_code] = auth
+            self.store.device_by_user_code[auth.user_code] = auth
+            self._inserted()
+
     # -- clients -----------------------------------------------------------------------
     def register_client(
         self,
@@ -68,6 +97,7 @@ class Authority:
         )
         with self.store.lock:
             self.store.clients[client.client_id] = client
+            self._inserted()
         return client
 
     # -- sessions and tokens ---------------------------------------------------------------
@@ -81,6 +111,7 @@ class Authority:
         )
         with self.store.lock:
             self.store.sessions[session.session_id] = session
+            self._inserted()
         return session
 
     def issue_tokens(
@@ -102,6 +133,7 @@ class Authority:
             self.store.access_tokens[access.token] = access
             if refresh is not None:
                 self.store.refresh_tokens[refresh.token] = refresh
+            self._inserted()
         return IssuedTokens(
             access_token=access.token,
             expires_in=max(1, int(expires_at - now)),

@@ -162,9 +162,7 @@ class OIDCService:
             expires_at=self._now + settings.device_code_ttl,
             interval=settings.device_interval,
         )
-        with self.authority.store.lock:
-            self.authority.store.device_by_code[auth.device_code] = auth
-            self.authority.store.device_by_user_code[auth.user_code] = auth
+        self.authority.add_device_authorization(auth)
         if settings.auto_approve:
             self.authority.decide_device(auth.user_code, approve=True)
         base = self._base_url()

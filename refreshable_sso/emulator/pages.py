@@ -139,8 +139,7 @@ class Pages:
             scopes=scopes,
             expires_at=self.authority.clock.now() + self.authority.settings.device_code_ttl,
         )
-        with self.authority.store.lock:
-            self.authority.store.authorizations[req.request_id] = req
+        self.authority.add_authorization(req)
         if self.authority.settings.auto_approve:
             location = self.authority.decide_authorization(req.request_id, approve=True)
             assert location is not None

@@ -75,8 +75,7 @@ class PortalService:
             user_name=session.user_name,
             expires_at=self.authority.clock.now() + self.authority.settings.role_credentials_ttl,
         )
-        with self.authority.store.lock:
-            self.authority.store.role_credentials[creds.access_key_id] = creds
+        self.authority.record_role_credentials(creds)
         return Response.json(
             {
                 "roleCredentials": {

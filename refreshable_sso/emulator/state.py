@@ -133,3 +133,51 @@ class Store:
     access_tokens: dict[str, AccessToken] = field(default_factory=dict, repr=False)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict, repr=False)
     role_credentials: dict[str, RoleCredentials] = field(default_factory=dict)
+    inserts: int = 0
+
+    def prune(self, now: float, grace: float = 3600.0, credentials_grace: float = 86400.0) -> int:
+        """Forget records that can no longer change an answer, so a long-running emulator
+        stays small. Call with ``lock`` held. Returns how many records were dropped.
+
+        Everything is kept for ``grace`` seconds past its end (so "expired" is still told
+        apart from "unknown" where AWS does), role credentials for ``credentials_grace``.
+        """
+        before = self._size()
+        cutoff = now - grace
+        live_sessions = {sid for sid, sess in self.sessions.items() if sess.expires_at > cutoff}
+        self.sessions = {sid: sess for sid, sess in self.sessions.items() if sid in live_sessions}
+        self.access_tokens = {k: a for k, a in self.access_tokens.items() if a.expires_at > now}
+        self.refresh_tokens = {
+            k: r for k, r in self.refresh_tokens.items() if r.session_id in live_sessions
+        }
+        self.role_credentials = {
+            k: c for k, c in self.role_credentials.items() if c.expires_at > now - credentials_grace
+        }
+        self.device_by_code = {
+            k: d for k, d in self.device_by_code.items() if d.expires_at > cutoff
+        }
+        self.device_by_user_code = {
+            k: d for k, d in self.device_by_user_code.items() if d.expires_at > cutoff
+        }
+        self.authorizations = {
+            k: a for k, a in self.authorizations.items() if a.expires_at > cutoff
+        }
+        self.auth_by_code = {k: a for k, a in self.auth_by_code.items() if a.expires_at > cutoff}
+        self.clients = {k: c for k, c in self.clients.items() if c.expires_at > cutoff}
+        return before - self._size()
+
+    def _size(self) -> int:
+        return sum(
+            len(d)
+            for d in (
+                self.sessions,
+                self.access_tokens,
+                self.refresh_tokens,
+                self.role_credentials,
+                self.device_by_code,
+                self.device_by_user_code,
+                self.authorizations,
+                self.auth_by_code,
+                self.clients,
+            )
+        )

@@ -200,3 +200,20 @@ def test_stop_cuts_keep_alive_connections_and_restart_keeps_url_and_state() -> N
         assert sso.list_accounts(accessToken=token)["accountList"]
     finally:
         emu.stop()
+
+
+def test_long_running_emulator_forgets_dead_records(sso_emulator_factory: PluginFactory) -> None:
+    emu: Emulator = sso_emulator_factory(role_credentials_ttl=60, access_token_ttl=60)
+    store = emu._store
+    old = [emu.role_credentials() for _ in range(250)]  # ~1250 records
+    emu.clock.advance(2 * 86400)
+    fresh = [emu.role_credentials() for _ in range(250)]
+    assert len(store.role_credentials) < 500
+    assert all(c["AccessKeyId"] not in store.role_credentials for c in old)
+    assert fresh[-1]["AccessKeyId"] in store.role_credentials
+    creds = {
+        "accessKeyId": fresh[-1]["AccessKeyId"],
+        "secretAccessKey": fresh[-1]["SecretAccessKey"],
+        "sessionToken": fresh[-1]["SessionToken"],
+    }
+    assert sts_for(emu, creds).get_caller_identity()["Account"] == emu.default_account_id
