@@ -97,8 +97,9 @@ def test_advisory_window_honoured_in_both_modes(sso_emulator_factory: object, de
     expiry = session.credentials_expiration
     assert expiry is not None
     first_key = session.credentials.access_key
-    # Into the advisory window (2 s left: inside advisory 3 s, outside mandatory 1 s).
-    time.sleep(max(0.0, (expiry - datetime.now(timezone.utc)).total_seconds() - 2.0))
+    # Into the advisory window (1.6 s left: inside advisory 3 s, outside mandatory 1 s).
+    # Expiry times are handed to botocore in whole seconds, so up to 1 s more may be left.
+    time.sleep(max(0.0, (expiry - datetime.now(timezone.utc)).total_seconds() - 1.6))
     assert session.needs_refresh
     session.whoami()
     assert emu.calls("GetRoleCredentials") == 2
@@ -274,19 +275,20 @@ def _wait_until_left(session: SSORefreshableSession, seconds: float) -> None:
 def test_sso_errors_in_advisory_window_keep_old_credentials(
     sso_emulator_factory: object, status: int
 ) -> None:
-    emu = sso_emulator_factory(auto_approve=True, role_credentials_ttl=10)  # type: ignore[operator]
+    emu = sso_emulator_factory(auto_approve=True, role_credentials_ttl=12)  # type: ignore[operator]
     seed(emu)
     session = session_for(
         emu,
-        advisory_timeout=8.0,
+        advisory_timeout=10.0,
         mandatory_timeout=1.0,
         http={"max_attempts": 1},
         cache_credentials=False,
     )
     old = session.credentials
-    # 4 s left: inside the advisory window (8 s) and past half the lifetime (the fetcher reuses
-    # credentials with more than half their life left), well outside the mandatory one (1 s).
-    _wait_until_left(session, 4.0)
+    # 4.5 s left: inside the advisory window (10 s) and past half the lifetime (the fetcher
+    # reuses credentials with more than half their life left, and expiry times reach botocore
+    # in whole seconds), well outside the mandatory window (1 s).
+    _wait_until_left(session, 4.5)
     emu.faults.fail_next("GetRoleCredentials", n=50, status=status)
     for _ in range(3):
         assert session.whoami()["Account"] == emu.default_account_id
@@ -321,7 +323,7 @@ def test_sso_hanging_in_mandatory_window_fails_clearly_in_bounded_time(
     )
     session.whoami()
     emu.faults.set("GetRoleCredentials", latency=3.0)
-    _wait_until_left(session, 1.5)
+    _wait_until_left(session, 1.0)  # inside the mandatory window (2 s)
     outcome: list[BaseException] = []
 
     def call() -> None:
