@@ -19,6 +19,8 @@ from botocore.config import Config
 from botocore.credentials import CredentialResolver, Credentials
 from botocore.loaders import Loader, create_loader
 
+from refreshable_sso import _redact
+
 if TYPE_CHECKING:
     from mypy_boto3_sso import SSOClient
     from mypy_boto3_sso_oidc import SSOOIDCClient
@@ -45,7 +47,8 @@ class HttpSettings:
         options: dict[str, Any] = {
             "connect_timeout": self.connect_timeout,
             "read_timeout": self.read_timeout,
-            "retries": {"max_attempts": self.max_attempts, "mode": self.retry_mode},
+            # total_max_attempts counts the first try; botocore's max_attempts would not
+            "retries": {"total_max_attempts": self.max_attempts, "mode": self.retry_mode},
             "user_agent_extra": "refreshable-sso",
         }
         if unsigned:
@@ -67,6 +70,7 @@ def _loader() -> Loader:
 
 def _isolated_session() -> botocore.session.Session:
     """A botocore session that reads config/env (for endpoints) but resolves no credentials."""
+    _redact.install()
     session = botocore.session.Session()
     session.register_component("data_loader", _loader())
     session.register_component("credential_provider", CredentialResolver(providers=[]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import botocore.credentials
+import botocore.tokens
 import pytest
 
 
@@ -24,4 +26,8 @@ def isolated_aws_home(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_SSO_DISABLE_BROWSER", "1")
     monkeypatch.setenv("BROWSER", "true")
+    # botocore fixes its SSO token cache directory when it is imported; follow the new HOME.
+    sso_cache = str(home / ".aws" / "sso" / "cache")
+    monkeypatch.setattr(botocore.tokens.SSOTokenProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache)
+    monkeypatch.setattr(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache)
     return home
