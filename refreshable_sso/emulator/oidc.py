@@ -41,6 +41,8 @@ def _err(code: str, message: str, status: int = 400) -> ApiError:
 def redirect_uri_allowed(registered: tuple[str, ...], uri: str) -> bool:
     """Whether ``uri`` matches a registered redirect URI (loopback ports may differ,
     RFC 8252 section 7.3)."""
+    if _has_control_characters(uri):
+        return False
     try:
         got = urlsplit(uri)
         got_port = got.port
@@ -55,7 +57,14 @@ def redirect_uri_allowed(registered: tuple[str, ...], uri: str) -> bool:
     return False
 
 
+def _has_control_characters(uri: str) -> bool:
+    """Spaces or control characters would let a redirect URI forge response headers."""
+    return any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in uri)
+
+
 def _valid_redirect_uri(uri: str) -> bool:
+    if _has_control_characters(uri):
+        return False
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018  (raises on a malformed port)

@@ -444,3 +444,10 @@ def test_authorize_rejects_bad_requests_on_the_redirect(sso_emulator: Emulator) 
     status, _, body = raw(sso_emulator, "GET", authorize_url("unknown", redirect, challenge))
     assert status == 400
     assert b"Unknown client_id" in body
+    status, headers, _ = raw(
+        sso_emulator,
+        "GET",
+        authorize_url(reg["clientId"], redirect + "?x=\r\nSet-Cookie: a=b", challenge),
+    )
+    assert status == 400
+    assert "set-cookie" not in headers
