@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from refreshable_sso.emulator.authority import Authority, IssuedTokens
+from refreshable_sso.emulator.settings import same_start_url
 from refreshable_sso.emulator.state import Client, DeviceAuthorization, new_secret, new_user_code
 from refreshable_sso.emulator.wire import (
     ApiError,
@@ -123,7 +124,10 @@ class OIDCService:
                     "InvalidRequestException",
                     "issuerUrl is required for the authorization_code grant",
                 )
-        if issuer_url is not None and issuer_url.rstrip("/") != self.authority.settings.start_url:
+        if (
+            issuer_url is not None
+            and same_start_url(issuer_url) != self.authority.settings.start_url
+        ):
             raise _err(
                 "InvalidRequestException",
                 f"issuerUrl {issuer_url!r} is not this instance's start URL",
@@ -159,7 +163,7 @@ class OIDCService:
             raise _err(
                 "UnauthorizedClientException", "Client is not registered for the device_code grant"
             )
-        if start_url.rstrip("/").removesuffix("/#") != self.authority.settings.start_url:
+        if same_start_url(start_url) != self.authority.settings.start_url:
             raise _err(
                 "InvalidRequestException", f"Unknown startUrl {start_url!r} for this instance"
             )

@@ -233,7 +233,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 "RequestEntityTooLargeException",
                 f"Request body of {length} bytes exceeds the {limit}-byte limit",
             )
-        body = self.rfile.read(length)
+        try:
+            body = self.rfile.read(length)
+        except OSError:  # the client stalled past `timeout` or went away mid-body
+            self.close_connection = True
+            raise ApiError(
+                408, "RequestTimeoutException", "Timed out reading the request body"
+            ) from None
         if len(body) != length:
             self.close_connection = True
             raise ApiError(

@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 DEFAULT_START_URL = "https://d-90670ca11e.awsapps.com/start"
 
 
+def same_start_url(url: str) -> str:
+    """A start URL without the trailing ``/``, ``#`` or ``/#/`` people paste from the portal."""
+    return re.sub(r"[/#]+$", "", url.strip())
+
+
 class EmulatorSettings(BaseModel):
     """Lifetimes are seconds on the emulator clock."""
 
@@ -42,7 +47,7 @@ class EmulatorSettings(BaseModel):
     def _start_url(cls, value: str) -> str:
         if not value.startswith("https://"):
             raise ValueError("must be an https:// URL, e.g. https://d-1234567890.awsapps.com/start")
-        return value.rstrip("/")
+        return same_start_url(value)
 
 
 class EmulatorOptions(TypedDict, total=False):

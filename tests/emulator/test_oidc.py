@@ -122,6 +122,15 @@ def test_start_device_authorization_shape(emu: Emulator, oidc: Any) -> None:
     assert dev["userCode"] in emu.pending_user_codes()
 
 
+@pytest.mark.parametrize("suffix", ["/", "#", "/#", "/#/"])
+def test_start_url_spellings_are_accepted(emu: Emulator, oidc: Any, suffix: str) -> None:
+    reg = register(oidc)
+    dev = oidc.start_device_authorization(
+        clientId=reg["clientId"], clientSecret=reg["clientSecret"], startUrl=emu.start_url + suffix
+    )
+    assert dev["userCode"]
+
+
 def test_start_device_authorization_errors(emu: Emulator, oidc: Any) -> None:
     reg = register(oidc)
     with pytest.raises(oidc.exceptions.InvalidClientException):
