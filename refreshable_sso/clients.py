@@ -106,10 +106,11 @@ class _Required:
 
 _REQUIRED: Any = _Required()
 
+
+_FAILED: Any = object()  # what waiters see when the build they waited for raised
+
 _CLIENT = _Signature.of(boto3.Session.client)
 _RESOURCE = _Signature.of(boto3.Session.resource)
-# The key of the common call ``client("s3")`` is (kind, service, region) + this tail.
-_DEFAULT_TAIL = (None, True, None, None, None, None)
 
 
 _ATOMS = (str, int, float, bool, type(None))
@@ -179,8 +180,18 @@ def _make_key(
     kwargs: dict[str, Any],
 ) -> tuple[Any, ...] | None:
     """The cache key of one call, or None when the call must not (or cannot) be cached."""
-    if not kwargs and len(args) == 1 and type(args[0]) is str:
-        return (kind, args[0], session_region, *_DEFAULT_TAIL)
+    if not kwargs and len(args) == 1 and type(args[0]) is str:  # client("s3"): the hot path
+        return (kind, args[0], session_region, *_DEFAULT_TAILS[kind])
+    return _bound_key(kind, sig, session_region, args, kwargs)
+
+
+def _bound_key(
+    kind: str,
+    sig: _Signature,
+    session_region: str | None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> tuple[Any, ...] | None:
     nargs = len(args)
     if nargs > len(sig.names):
         return None  # boto3 will raise its own TypeError
@@ -211,6 +222,23 @@ def _make_key(
         logger.debug("not caching a %s: an argument value is unhashable", kind)
         return None
     return key
+
+
+def _default_tail(kind: str, sig: _Signature) -> tuple[Any, ...]:
+    key = _bound_key(kind, sig, None, ("service",), {"region_name": None})
+    if key is None:  # pragma: no cover - only if boto3 changes its defaults
+        raise RuntimeError(
+            f"cannot key boto3.Session.{kind}; refreshable_sso.clients needs updating"
+        )
+    return key[3:]
+
+
+# What the full binding gives after (kind, service, region) for a bare service name, so the hot
+# path's key is the same one every other spelling of that call produces.
+_DEFAULT_TAILS = {
+    "client": _default_tail("client", _CLIENT),
+    "resource": _default_tail("resource", _RESOURCE),
+}
 
 
 def _close(value: Any) -> None:
@@ -391,6 +419,3 @@ class ClientCache:
         for old in evicted:
             _close(old)
         return value
-
-
-_FAILED: Any = object()  # what waiters see when the build they waited for raised
