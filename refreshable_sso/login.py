@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import filelock
 from botocore.configloader import load_config
 from botocore.exceptions import BotoCoreError, ClientError, ConfigNotFound, ConfigParseError
 
@@ -27,7 +26,6 @@ from refreshable_sso.cachefile import JsonCacheFile
 from refreshable_sso.errors import (
     CacheFileError,
     LoginRequiredError,
-    LoginTimeoutError,
     TokenProviderError,
 )
 from refreshable_sso.profiles import config_file_path
@@ -42,7 +40,7 @@ from refreshable_sso.tokens.interactive import (
     resolve_login_flow,
 )
 from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
-from refreshable_sso.tokens.policy import LOCK_GRACE, login_lock_path
+from refreshable_sso.tokens.policy import LOCK_GRACE, login_lock
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from refreshable_sso.tokens.store import TokenCache
 
@@ -129,18 +127,8 @@ def login(
             http=http,
             fallback_to_device=(chosen == "auto"),
         )
-    # Share the login lock with sessions using login="auto", so they pick this login up.
-    lock_path = login_lock_path(provider.token_cache.path)
-    lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    lock = filelock.FileLock(str(lock_path), mode=0o600)
-    try:
-        lock.acquire(timeout=timeout + LOCK_GRACE)
-    except filelock.Timeout as exc:
-        raise LoginTimeoutError(
-            f"another sign-in for {sso_session_name or start_url} is still running (lock file "
-            f"{lock_path}); finish or cancel it, then try again"
-        ) from exc
-    try:
+    # The login lock sessions with login="auto" use: they wait for this login and pick it up.
+    with login_lock(provider.token_cache.path, timeout + LOCK_GRACE, sso_session_name or start_url):
         if not force:  # another process may have signed in while we waited for the lock
             cached = _valid_cached_token(
                 start_url,
@@ -154,8 +142,6 @@ def login(
             if cached is not None:
                 return cached
         return provider.login()
-    finally:
-        lock.release()
 
 
 def _valid_cached_token(

@@ -127,6 +127,8 @@ class LoopbackListener:
             server_version = "refreshable-sso"
             sys_version = ""
 
+            timeout = 30  # seconds an idle connection may hold a handler thread
+
             def do_GET(self) -> None:
                 listener._handle(self)
 
@@ -134,7 +136,10 @@ class LoopbackListener:
                 # The request line carries the authorization code: never log it.
                 return
 
-        self._server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        # Threaded: a browser's idle preconnected socket must not block the real callback.
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._result_lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -169,10 +174,16 @@ class LoopbackListener:
         if parts.path != CALLBACK_PATH:
             _respond(request, 404, "Not found", "This address only receives the sign-in callback.")
             return
-        if self.done.is_set():
-            _respond(request, 409, "Already handled", "This sign-in has already finished.")
-            return
-        query = parse_qs(parts.query, keep_blank_values=True)
+        with self._result_lock:
+            if self.done.is_set():
+                _respond(request, 409, "Already handled", "This sign-in has already finished.")
+                return
+            self._take(request, parse_qs(parts.query, keep_blank_values=True))
+
+    def _take(
+        self, request: http.server.BaseHTTPRequestHandler, query: dict[str, list[str]]
+    ) -> None:
+        """Record the first callback and answer the browser (holding the result lock)."""
 
         def first(name: str) -> str | None:
             values = query.get(name)

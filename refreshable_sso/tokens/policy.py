@@ -17,12 +17,13 @@ silently.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,12 @@ import filelock
 from refreshable_sso import _aws
 from refreshable_sso._paths import token_cache_path
 from refreshable_sso.config import SSOConfig
-from refreshable_sso.errors import ConfigurationError, LoginRequiredError, LoginTimeoutError
+from refreshable_sso.errors import (
+    CacheFileError,
+    ConfigurationError,
+    LoginRequiredError,
+    LoginTimeoutError,
+)
 from refreshable_sso.tokens.base import SSOToken, TokenProvider
 from refreshable_sso.tokens.device import DeviceCodeProvider
 from refreshable_sso.tokens.interactive import (
@@ -78,6 +84,55 @@ def _file_identity(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@contextlib.contextmanager
+def login_lock(token_path: Path, timeout: float, who: str) -> Iterator[None]:
+    """Hold the right to run the one login for this token file (threads and processes).
+
+    Waiting is logged when it starts and bounded by ``timeout``; then ``LoginTimeoutError``
+    names the lock file. A lock file that cannot be created is a ``CacheFileError``.
+    """
+    lock_path = login_lock_path(token_path)
+    deadline = time.monotonic() + timeout
+    thread_lock = _thread_lock(lock_path)
+    if not thread_lock.acquire(blocking=False):
+        logger.info("waiting for the sign-in already running in this process for %s", who)
+        if not thread_lock.acquire(timeout=timeout):
+            raise _wait_timeout(who, timeout, lock_path)
+    try:
+        file_lock = filelock.FileLock(str(lock_path), mode=0o600)
+        try:
+            lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                file_lock.acquire(timeout=0)
+            except filelock.Timeout:
+                logger.info(
+                    "waiting for the sign-in another process is running for %s (lock %s)",
+                    who,
+                    lock_path,
+                )
+                try:
+                    file_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+                except filelock.Timeout:
+                    raise _wait_timeout(who, timeout, lock_path) from None
+        except OSError as exc:
+            raise CacheFileError(
+                lock_path, f"cannot create the login lock file ({exc.strerror or exc})"
+            ) from exc
+        try:
+            yield
+        finally:
+            file_lock.release()
+    finally:
+        thread_lock.release()
+
+
+def _wait_timeout(who: str, timeout: float, lock_path: Path) -> LoginTimeoutError:
+    return LoginTimeoutError(
+        f"another sign-in for {who} was still running after {timeout:g} s; gave up waiting "
+        f"for it (lock file {lock_path}). Finish or cancel that login, then try again"
+    )
 
 
 @dataclass(frozen=True)
@@ -212,33 +267,13 @@ class LoginPolicyProvider:
 
     def _login(self, why: LoginRequiredError, seen: tuple[int, int, int] | None) -> SSOToken:
         who = self.sso.sso_session_name or self.sso.start_url
-        deadline = time.monotonic() + self.lock_timeout
-        thread_lock = _thread_lock(self.lock_path)
-        if not thread_lock.acquire(blocking=False):
-            logger.info("waiting for the sign-in already running in this process for %s", who)
-            if not thread_lock.acquire(timeout=self.lock_timeout):
-                raise self._wait_timeout(who) from why
         try:
-            self.lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            file_lock = filelock.FileLock(str(self.lock_path), mode=0o600)
-            try:
-                file_lock.acquire(timeout=0)
-            except filelock.Timeout:
-                logger.info(
-                    "waiting for the sign-in another process is running for %s (lock %s)",
-                    who,
-                    self.lock_path,
-                )
-                try:
-                    file_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
-                except filelock.Timeout:
-                    raise self._wait_timeout(who) from why
-            try:
+            with login_lock(self.token_path, self.lock_timeout, who):
                 return self._login_locked(why, seen, who)
-            finally:
-                file_lock.release()
-        finally:
-            thread_lock.release()
+        except LoginTimeoutError as exc:
+            if exc.__cause__ is None:
+                exc.__cause__ = why
+            raise
 
     def _login_locked(
         self, why: LoginRequiredError, seen: tuple[int, int, int] | None, who: str
@@ -289,13 +324,6 @@ class LoginPolicyProvider:
         except Exception:
             logger.exception("on_login callback failed for the %s event; ignoring", event.phase)
 
-    def _wait_timeout(self, who: str) -> LoginTimeoutError:
-        return LoginTimeoutError(
-            f"another sign-in for {who} was still running after {self.lock_timeout:g} s; "
-            f"gave up waiting for it (lock file {self.lock_path}). Finish or cancel that "
-            "login, then try again"
-        )
-
     def __repr__(self) -> str:
         return (
             f"LoginPolicyProvider(policy={self.policy!r}, base={self.base!r}, "
@@ -310,5 +338,6 @@ __all__ = [
     "LoginPolicyProvider",
     "default_interactive_provider",
     "default_login_policy",
+    "login_lock",
     "login_lock_path",
 ]

@@ -7,6 +7,7 @@ runs in ``test_browser.py``); the provider's loopback listener is real.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -335,3 +336,24 @@ def test_pkce_values() -> None:
         code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
         == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
     )
+
+
+def test_idle_browser_connection_does_not_block_the_callback(emu_factory: EmulatorFactory) -> None:
+    """Browsers open spare connections they never use; the callback must still get through."""
+    emu = emu_factory(auto_approve=True)
+    idle: list[socket.socket] = []
+
+    def preconnecting_browser(url: str) -> None:
+        redirect = urlsplit(parse_qs(urlsplit(url).query)["redirect_uri"][0])
+        assert redirect.port is not None
+        idle.append(socket.create_connection(("127.0.0.1", redirect.port)))
+        browser.follow(url)
+
+    browser = Browser(script=preconnecting_browser)
+    try:
+        token = pkce_provider(emu, browser_opener=browser, timeout=10).get_token()
+    finally:
+        for sock in idle:
+            sock.close()
+    assert token.can_refresh()
+    assert browser.pages[0][0] == 200
