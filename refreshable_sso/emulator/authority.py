@@ -8,7 +8,7 @@ The HTTP-facing modules (``oidc``, ``portal``, ``pages``) and the Python facade
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from refreshable_sso.emulator.clock import Clock
 from refreshable_sso.emulator.directory import Directory
@@ -34,10 +34,10 @@ PRUNE_EVERY = 1024  # inserts between sweeps of records that can no longer matte
 class IssuedTokens:
     """What CreateToken returns."""
 
-    access_token: str
+    access_token: str = field(repr=False)
     expires_in: int
     expires_at: float
-    refresh_token: str | None
+    refresh_token: str | None = field(repr=False)
 
 
 class Authority:

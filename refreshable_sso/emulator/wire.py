@@ -36,8 +36,8 @@ class Request:
     method: str
     path: str
     query: dict[str, str]
-    headers: Mapping[str, str]
-    body: bytes
+    headers: Mapping[str, str] = field(repr=False)  # may carry a bearer token
+    body: bytes = field(repr=False)  # may carry client secrets and refresh tokens
     raw_query: str = ""
 
     def header(self, name: str) -> str | None:
@@ -54,7 +54,7 @@ class Response:
     """What the server writes back."""
 
     status: int
-    body: bytes = b""
+    body: bytes = field(default=b"", repr=False)  # may carry tokens and credentials
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
 
