@@ -187,5 +187,5 @@ def test_http_config_becomes_botocore_retry_settings() -> None:
         HttpConfig, max_attempts=5, retry_mode="adaptive", read_timeout=2
     ).to_settings()
     config = settings.botocore_config(unsigned=True)
-    assert config.retries == {"max_attempts": 5, "mode": "adaptive"}
+    assert config.retries == {"total_max_attempts": 5, "mode": "adaptive"}
     assert config.read_timeout == 2

@@ -309,6 +309,16 @@ def test_retries_with_backoff_ride_over_transient_errors(signed_in: Emulator) ->
     assert signed_in.calls("GetRoleCredentials") == 4
 
 
+def test_max_attempts_counts_the_first_try(signed_in: Emulator) -> None:
+    session = session_for(signed_in, http={"max_attempts": 1}, cache_credentials=False)
+    signed_in.faults.fail_next("GetRoleCredentials", n=1, status=500)
+    with pytest.raises(CredentialRefreshError) as caught:
+        session.whoami()  # first fetch: nothing to fall back on
+    assert caught.value.status_code == 500
+    assert signed_in.calls("GetRoleCredentials") == 1
+    assert session.whoami()["Account"] == signed_in.default_account_id
+
+
 def test_sso_hanging_in_mandatory_window_fails_clearly_in_bounded_time(
     sso_emulator_factory: object,
 ) -> None:
