@@ -19,6 +19,7 @@ import pytest
 
 from refreshable_sso._paths import registration_cache_path, token_cache_path
 from refreshable_sso.errors import (
+    CacheFileError,
     ConfigurationError,
     LoginCancelledError,
     LoginDeniedError,
@@ -301,3 +302,17 @@ def test_environment_endpoint_is_honoured(emu_factory: EmulatorFactory) -> None:
     assert os.environ["AWS_ENDPOINT_URL_SSO_OIDC"] == emu.url
     device_provider(emu, prompt_callback=Prompt()).get_token()
     assert emu.calls("CreateToken") == 1
+
+
+def test_unusable_cache_directory_fails_before_asking_anyone(
+    emu_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emu = emu_factory(auto_approve=True)
+    not_a_dir = tmp_path / "cache"
+    not_a_dir.write_text("I am a file")
+    prompt = Prompt()
+    with pytest.raises(CacheFileError) as info:
+        device_provider(emu, prompt_callback=prompt, cache_dir=not_a_dir).get_token()
+    assert str(not_a_dir) in str(info.value)
+    assert prompt.seen == []
+    assert emu.calls("StartDeviceAuthorization") == 0

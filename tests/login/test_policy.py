@@ -17,6 +17,7 @@ from refreshable_sso._paths import token_cache_path
 from refreshable_sso.config import SSOConfig
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import (
+    CacheFileError,
     ConfigurationError,
     LoginDeniedError,
     LoginRequiredError,
@@ -296,3 +297,15 @@ def test_long_running_session_auto_policy_signs_in_and_no_call_fails(
     assert completed, "the sign-in session ended, so a login must have happened"
     assert emu.calls("StartDeviceAuthorization") == len(completed)
     assert emu.errors("CreateToken").get("InvalidGrantException", 0) >= 1
+
+
+def test_login_lock_that_cannot_be_created_is_a_cache_file_error(
+    emu_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emu = emu_factory(auto_approve=True)
+    not_a_dir = tmp_path / "cache"
+    not_a_dir.write_text("I am a file")
+    with pytest.raises(CacheFileError) as info:
+        _policy(emu, "auto", cache_dir=not_a_dir).get_token()
+    assert "login lock" in str(info.value)
+    assert emu.calls("StartDeviceAuthorization") == 0
