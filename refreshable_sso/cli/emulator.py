@@ -70,11 +70,15 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
     return Emulator(directory=args.directory, **options)
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """Serve until Ctrl-C / SIGTERM, after printing the exports and the start URL."""
+def run(
+    args: argparse.Namespace, out: TextIO = sys.stdout, stop: threading.Event | None = None
+) -> int:
+    """Serve until Ctrl-C, SIGTERM or ``stop`` is set, after printing the exports and the
+    start URL."""
     emulator = emulator_from_args(args).start()
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = stop or threading.Event()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main_thread else None
     try:
         for name, value in emulator.env().items():
             print(f"export {name}={value}", file=out)
@@ -91,7 +95,8 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
         emulator.stop()
         print("# emulator stopped", file=out, flush=True)
     return 0

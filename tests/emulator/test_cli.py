@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from refreshable_sso.cli.emulator import run
 from refreshable_sso.cli.main import build_parser
 
 
@@ -32,8 +35,8 @@ def _start(args: list[str]) -> tuple[subprocess.Popen[str], dict[str, str], list
     return proc, exports, lines
 
 
-def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
+def _stop(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> str:
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
@@ -88,7 +91,33 @@ def test_refreshable_sso_emulator_command() -> None:
     try:
         assert exports["AWS_ENDPOINT_URL_STS"].startswith("http://127.0.0.1:")
     finally:
-        _stop(proc)
+        out = _stop(proc, signal.SIGTERM)
+    assert "emulator stopped" in out
+
+
+def test_run_in_a_thread_stops_on_event() -> None:
+    args = build_parser().parse_args(["emulator", "--auto-approve"])
+    stop = threading.Event()
+    out = io.StringIO()
+    worker = threading.Thread(target=run, args=(args, out, stop))
+    worker.start()
+    try:
+        for _ in range(100):
+            if "press Ctrl-C" in out.getvalue():
+                break
+            stop.wait(0.05)
+        url = next(
+            line.split("=", 1)[1]
+            for line in out.getvalue().splitlines()
+            if line.startswith("export AWS_ENDPOINT_URL_SSO=")
+        )
+        with urllib.request.urlopen(f"{url}/_emulator/health", timeout=10) as resp:  # noqa: S310
+            assert json.load(resp)["ok"] is True
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert "emulator stopped" in out.getvalue()
 
 
 def test_command_options_parse() -> None:
