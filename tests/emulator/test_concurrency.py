@@ -82,3 +82,31 @@ def test_client_processes(sso_emulator: Emulator) -> None:
         assert proc.returncode == 0, err
         assert out.strip() == "ok"
     assert sso_emulator.calls("GetRoleCredentials") == 40
+
+
+def test_a_refresh_token_is_redeemed_exactly_once_under_a_race(sso_emulator: Emulator) -> None:
+    token = sso_emulator.sign_in()
+    oidc = client(
+        sso_emulator,
+        "sso-oidc",
+        config=Config(max_pool_connections=CLIENTS, retries={"total_max_attempts": 1}),
+    )
+    barrier = threading.Barrier(CLIENTS)
+
+    def redeem(_: int) -> str:
+        barrier.wait(timeout=30)
+        try:
+            oidc.create_token(
+                clientId=token["clientId"],
+                clientSecret=token["clientSecret"],
+                grantType="refresh_token",
+                refreshToken=token["refreshToken"],
+            )
+        except oidc.exceptions.InvalidGrantException:
+            return "InvalidGrant"
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        outcomes = list(pool.map(redeem, range(CLIENTS)))
+    assert outcomes.count("ok") == 1
+    assert outcomes.count("InvalidGrant") == CLIENTS - 1
