@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from refreshable_sso.clients import CacheInfo
 from refreshable_sso.emulator import Emulator
@@ -127,3 +128,15 @@ def test_evicted_clients_are_closed_but_keep_working(sso_emulator: Emulator) -> 
     assert _pools(sts) == 0  # closed
     assert sts.get_caller_identity()["Account"] == sso_emulator.default_account_id  # still usable
     cache.clear()
+
+
+def test_evicted_resources_close_their_client(
+    sso_emulator: Emulator, create_resource: CountingCreate
+) -> None:
+    cache = make_cache("LRU", max_size=1)
+    iam = cache.resource(create_resource, SESSION_REGION, "iam", endpoint_url=sso_emulator.url)
+    with pytest.raises(ClientError):  # the emulator serves no IAM; the call still opens a pool
+        iam.meta.client.list_roles()
+    assert _pools(iam.meta.client) == 1
+    cache.resource(create_resource, SESSION_REGION, "s3")  # evicts the IAM resource
+    assert _pools(iam.meta.client) == 0
