@@ -62,6 +62,17 @@ _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 
 
+def _forget_thread_locks_in_child() -> None:
+    """A forked child must not inherit a lock a parent thread held: it would never be freed."""
+    global _thread_locks_guard
+    _thread_locks_guard = threading.Lock()
+    _thread_locks.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_thread_locks_in_child)
+
+
 def _thread_lock(path: Path) -> threading.Lock:
     """One in-process lock per login-lock file, shared by every provider object."""
     key = os.path.abspath(path)

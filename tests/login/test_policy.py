@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -29,6 +30,7 @@ from refreshable_sso.tokens.policy import (
     LoginEvent,
     LoginPolicyProvider,
     default_login_policy,
+    login_lock,
     login_lock_path,
 )
 
@@ -309,3 +311,21 @@ def test_login_lock_that_cannot_be_created_is_a_cache_file_error(
         _policy(emu, "auto", cache_dir=not_a_dir).get_token()
     assert "login lock" in str(info.value)
     assert emu.calls("StartDeviceAuthorization") == 0
+
+
+def test_forked_child_does_not_inherit_a_held_login_lock(tmp_path: Path) -> None:
+    """multiprocessing forks on Linux; a child must wait for the file lock, not for a copy of
+    a thread lock nobody in the child will ever release."""
+    token_path = tmp_path / "sso" / "token.json"
+    with login_lock(token_path, 5, "corp"):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit status
+            status = 1
+            try:
+                with login_lock(token_path, 10, "corp"):
+                    status = 0
+            finally:
+                os._exit(status)
+        time.sleep(0.3)  # the child is now waiting for the file lock we hold
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
