@@ -373,7 +373,7 @@ class InteractiveTokenProvider:
             http=http,
         )
         self.token_cache = TokenCache(start_url, sso_session_name, cache_dir)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # one login at a time per provider object
         self._clock: Callable[[], float] = time.monotonic
 
     @property
@@ -389,15 +389,21 @@ class InteractiveTokenProvider:
             return self.login()
 
     def login(self) -> SSOToken:
-        """Sign the person in now (whatever the cache holds), store and return the token."""
-        waiter = self.new_wait()
-        who = self.sso_session_name or self.start_url
-        logger.info("starting %s for %s", self.flow_description, who)
-        try:
-            token = self._login(waiter)
-        except KeyboardInterrupt as exc:
-            raise LoginCancelledError(f"{self.flow_description} was cancelled (Ctrl-C)") from exc
-        self.store(token)
+        """Sign the person in now (whatever the cache holds), store and return the token.
+
+        A ``cancel_event`` that is set cancels this and every later login until it is cleared.
+        """
+        with self._lock:
+            waiter = self.new_wait()
+            who = self.sso_session_name or self.start_url
+            logger.info("starting %s for %s", self.flow_description, who)
+            try:
+                token = self._login(waiter)
+            except KeyboardInterrupt as exc:
+                raise LoginCancelledError(
+                    f"{self.flow_description} was cancelled (Ctrl-C)"
+                ) from exc
+            self.store(token)
         logger.info(
             "%s for %s complete; token valid until %s",
             self.flow_description,
