@@ -188,6 +188,10 @@ class SSORefreshableSession(boto3.Session):
         self._token_provider = self._build_token_provider(token_provider, login_provider, on_login)
         self._fetcher = self._build_fetcher()
         self._client_cache = self._build_client_cache()
+        # Read once: the hot path of a cached client() must not look the region up every call.
+        self._default_region: str | None = self.region_name
+        self._create_client = super().client
+        self._create_resource = super().resource
         self._role_credentials = self._build_credentials()
         # Every client, resource and get_credentials() of this session reads this object.
         core: Any = self._session
@@ -465,11 +469,13 @@ class SSORefreshableSession(boto3.Session):
 
     def client(self, *args: Any, **kwargs: Any) -> Any:
         """A (cached) client signed with the session's refreshable role credentials."""
-        return self._client_cache.client(super().client, self.region_name, *args, **kwargs)
+        return self._client_cache.client(self._create_client, self._default_region, *args, **kwargs)
 
     def resource(self, *args: Any, **kwargs: Any) -> Any:
         """A (cached) resource signed with the session's refreshable role credentials."""
-        return self._client_cache.resource(super().resource, self.region_name, *args, **kwargs)
+        return self._client_cache.resource(
+            self._create_resource, self._default_region, *args, **kwargs
+        )
 
     def cache_info(self) -> CacheInfo:
         """Hits, misses, evictions, size, max size and policy of the client cache."""
