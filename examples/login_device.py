@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.login import login, logout
+from refreshable_sso.signin import login, logout
 
 
 def main() -> int:

@@ -33,8 +33,8 @@ from refreshable_sso.errors import (
     UnknownAccountError,
 )
 from refreshable_sso.identity import Identity
-from refreshable_sso.login import LogoutResult, login, logout
 from refreshable_sso.session import SSORefreshableSession, TemporaryCredentials
+from refreshable_sso.signin import LogoutResult, login, logout
 from refreshable_sso.tokens import (
     AuthorizationCodeProvider,
     CachedTokenProvider,

@@ -18,8 +18,8 @@ from botocore.configloader import load_config
 from botocore.exceptions import ConfigNotFound, ConfigParseError
 
 from refreshable_sso.errors import ProfileError
-from refreshable_sso.login import login, logout
 from refreshable_sso.profiles import config_file_path, load_sso_profile
+from refreshable_sso.signin import login, logout
 from refreshable_sso.tokens.interactive import LOGIN_FLOW_ENV
 
 

@@ -20,7 +20,7 @@ from refreshable_sso._paths import registration_cache_path, token_cache_path
 from refreshable_sso.cli.main import main
 from refreshable_sso.credentials import RoleCredentialCache, RoleCredentials
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.login import login, logout
+from refreshable_sso.signin import login, logout
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 
 from .conftest import SSO_SESSION, EmulatorFactory, Prompt
