@@ -50,9 +50,11 @@ def test_sixteen_threads_across_many_expiries(sso_emulator_factory: object) -> N
                     sts = session.client("sts", endpoint_url=emu.url)
                     account = sts.get_caller_identity()["Account"]
                 assert account == emu.default_account_id
+                # the call itself may have refreshed (and signed with) newer credentials
+                key_after = session.credentials.access_key
                 with lock:
                     calls[0] += 1
-                    keys_used.add(key)
+                    keys_used.update((key, key_after))
             except BaseException as exc:
                 with lock:
                     failures.append(exc)
