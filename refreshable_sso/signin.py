@@ -31,16 +31,13 @@ from refreshable_sso.errors import (
 from refreshable_sso.profiles import config_file_path
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.cached import CachedTokenProvider
-from refreshable_sso.tokens.device import DeviceCodeProvider
 from refreshable_sso.tokens.interactive import (
     DEFAULT_LOGIN_TIMEOUT,
     BrowserOpener,
-    InteractiveTokenProvider,
     PromptCallback,
     resolve_login_flow,
 )
-from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
-from refreshable_sso.tokens.policy import LOCK_GRACE, login_lock
+from refreshable_sso.tokens.policy import LOCK_GRACE, interactive_provider, login_lock
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from refreshable_sso.tokens.store import TokenCache
 
@@ -93,40 +90,22 @@ def login(
         if cached is not None:
             logger.info("already signed in; token valid until %s", cached.expires_at.isoformat())
             return cached
-    provider: InteractiveTokenProvider
-    if chosen == "device":
-        provider = DeviceCodeProvider(
-            start_url,
-            sso_region,
-            sso_session_name=sso_session_name,
-            scopes=scopes,
-            open_browser=open_browser,
-            message=message,
-            prompt_callback=prompt_callback,
-            browser_opener=browser_opener,
-            timeout=timeout,
-            cancel_event=cancel_event,
-            oidc_endpoint_url=oidc_endpoint_url,
-            cache_dir=cache_dir,
-            http=http,
-        )
-    else:
-        provider = AuthorizationCodeProvider(
-            start_url,
-            sso_region,
-            sso_session_name=sso_session_name,
-            scopes=scopes,
-            open_browser=open_browser,
-            message=message,
-            prompt_callback=prompt_callback,
-            browser_opener=browser_opener,
-            timeout=timeout,
-            cancel_event=cancel_event,
-            oidc_endpoint_url=oidc_endpoint_url,
-            cache_dir=cache_dir,
-            http=http,
-            fallback_to_device=(chosen == "auto"),
-        )
+    provider = interactive_provider(
+        start_url,
+        sso_region,
+        sso_session_name=sso_session_name,
+        scopes=scopes,
+        flow=chosen,
+        open_browser=open_browser,
+        message=message,
+        prompt_callback=prompt_callback,
+        browser_opener=browser_opener,
+        timeout=timeout,
+        cancel_event=cancel_event,
+        oidc_endpoint_url=oidc_endpoint_url,
+        cache_dir=cache_dir,
+        http=http,
+    )
     # The login lock sessions with login="auto" use: they wait for this login and pick it up.
     with login_lock(provider.token_cache.path, timeout + LOCK_GRACE, sso_session_name or start_url):
         if not force:  # another process may have signed in while we waited for the lock

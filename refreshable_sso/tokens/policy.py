@@ -23,11 +23,11 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import filelock
 
@@ -50,6 +50,7 @@ from refreshable_sso.tokens.interactive import (
     resolve_login_flow,
 )
 from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
+from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 
 logger = logging.getLogger(__name__)
 
@@ -187,28 +188,12 @@ def default_interactive_provider(
     opened), ``"pkce"`` (no fallback) or ``"device"``; when None it is read once from the
     ``REFRESHABLE_SSO_LOGIN_FLOW`` environment variable (default ``"auto"``).
     """
-    chosen = resolve_login_flow(flow)
-    if chosen == "device":
-        return DeviceCodeProvider(
-            sso.start_url,
-            sso.sso_region,
-            sso_session_name=sso.sso_session_name,
-            scopes=tuple(sso.registration_scopes),
-            open_browser=open_browser,
-            message=message,
-            prompt_callback=prompt_callback,
-            browser_opener=browser_opener,
-            timeout=timeout,
-            cancel_event=cancel_event,
-            oidc_endpoint_url=oidc_endpoint_url,
-            cache_dir=cache_dir,
-            http=http,
-        )
-    return AuthorizationCodeProvider(
+    return interactive_provider(
         sso.start_url,
         sso.sso_region,
         sso_session_name=sso.sso_session_name,
         scopes=tuple(sso.registration_scopes),
+        flow=flow,
         open_browser=open_browser,
         message=message,
         prompt_callback=prompt_callback,
@@ -218,7 +203,50 @@ def default_interactive_provider(
         oidc_endpoint_url=oidc_endpoint_url,
         cache_dir=cache_dir,
         http=http,
-        fallback_to_device=(chosen == "auto"),
+    )
+
+
+def interactive_provider(
+    start_url: str,
+    sso_region: str,
+    *,
+    sso_session_name: str | None = None,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    flow: str | None = None,
+    open_browser: bool = True,
+    message: str | None = None,
+    prompt_callback: PromptCallback | None = None,
+    browser_opener: BrowserOpener | None = None,
+    timeout: float = DEFAULT_LOGIN_TIMEOUT,
+    cancel_event: threading.Event | None = None,
+    oidc_endpoint_url: str | None = None,
+    cache_dir: Path | None = None,
+    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+) -> InteractiveTokenProvider:
+    """The device-code or PKCE provider ``flow`` asks for (see ``default_interactive_provider``)."""
+    chosen = resolve_login_flow(flow)
+    provider_class: type[DeviceCodeProvider] | type[AuthorizationCodeProvider]
+    options: dict[str, Any] = {}
+    if chosen == "device":
+        provider_class = DeviceCodeProvider
+    else:
+        provider_class = AuthorizationCodeProvider
+        options["fallback_to_device"] = chosen == "auto"
+    return provider_class(
+        start_url,
+        sso_region,
+        sso_session_name=sso_session_name,
+        scopes=tuple(scopes),
+        open_browser=open_browser,
+        message=message,
+        prompt_callback=prompt_callback,
+        browser_opener=browser_opener,
+        timeout=timeout,
+        cancel_event=cancel_event,
+        oidc_endpoint_url=oidc_endpoint_url,
+        cache_dir=cache_dir,
+        http=http,
+        **options,
     )
 
 
