@@ -33,7 +33,8 @@ class SignIn:
     scopes: tuple[str, ...] | None = None
 
 
-def _add_target(parser: argparse.ArgumentParser) -> None:
+def add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--profile`` / ``--sso-session`` / ``--start-url`` / ``--sso-region`` (see resolve_sign_in)."""
     target = parser.add_argument_group("which sign-in")
     target.add_argument("--profile", help="an SSO profile of ~/.aws/config")
     target.add_argument(
@@ -55,7 +56,7 @@ def register(subparsers: Any) -> None:
             f"elsewhere. Set {LOGIN_FLOW_ENV}=device to always use the device code."
         ),
     )
-    _add_target(login_parser)
+    add_sign_in_arguments(login_parser)
     login_parser.add_argument(
         "--no-browser",
         action="store_true",
@@ -86,7 +87,7 @@ def register(subparsers: Any) -> None:
             "sign-ins are left alone."
         ),
     )
-    _add_target(logout_parser)
+    add_sign_in_arguments(logout_parser)
     logout_parser.set_defaults(handler=_logout)
 
 

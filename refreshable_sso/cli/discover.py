@@ -16,18 +16,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from refreshable_sso import discovery
-from refreshable_sso.cli.auth import resolve_sign_in
+from refreshable_sso.cli.auth import add_sign_in_arguments, resolve_sign_in
 from refreshable_sso.tokens.cached import CachedTokenProvider
 
 
 def _add_sign_in(parser: argparse.ArgumentParser) -> None:
-    target = parser.add_argument_group("which sign-in")
-    target.add_argument("--profile", help="an SSO profile of ~/.aws/config")
-    target.add_argument(
-        "--sso-session", dest="sso_session", help="an [sso-session NAME] of ~/.aws/config"
-    )
-    target.add_argument("--start-url", dest="start_url", help="the IAM Identity Center start URL")
-    target.add_argument("--sso-region", dest="sso_region", help="the region of IAM Identity Center")
+    add_sign_in_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON array instead of rows")
 
 
