@@ -224,6 +224,7 @@ class SessionConfig(BaseModel):
     cache: CacheConfig = CacheConfig()
     http: HttpConfig = HttpConfig()
     login: Literal["never", "auto"] = "never"
+    login_flow: Literal["auto", "pkce", "device"] | None = None
 
 
 # How to fix what pydantic's built-in checks reject, by field name.
@@ -245,6 +246,7 @@ _FIX_HINTS: dict[str, str] = {
     "max_attempts": "an integer from 1 to 20 (attempts including the first)",
     "retry_mode": "'standard', 'adaptive' or 'legacy'",
     "login": "'never' (raise LoginRequiredError) or 'auto' (sign in interactively when needed)",
+    "login_flow": "'auto' (browser, device code where none can open), 'pkce' or 'device'; None reads REFRESHABLE_SSO_LOGIN_FLOW",
     "sso": "the SSO target: start_url, sso_region, account_id, role_name",
 }
 
@@ -366,6 +368,7 @@ def validate_session_config(
     cache: CacheConfig | Mapping[str, Any] | None = None,
     http: HttpConfig | Mapping[str, Any] | None = None,
     login: str = "never",
+    login_flow: str | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
     extra_problems: Sequence[str] = (),
 ) -> SessionConfig:
@@ -388,6 +391,7 @@ def validate_session_config(
         sections[section].update({k: v for k, v in fields.items() if v is not None})
     data: dict[str, Any] = {key: value for key, value in sections.items() if value or key == "sso"}
     data["login"] = login
+    data["login_flow"] = login_flow
     try:
         config = SessionConfig.model_validate(data)
     except ValidationError as exc:

@@ -34,6 +34,7 @@ from refreshable_sso.config import (
 from refreshable_sso.errors import ConfigurationError, LoginRequiredError
 from refreshable_sso.identity import Identity, get_caller_identity
 from refreshable_sso.profiles import load_sso_profile
+from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import TokenProvider, utcnow
 
 if TYPE_CHECKING:
@@ -134,7 +135,8 @@ class SSORefreshableSession(boto3.Session):
         cache_credentials: bool = True,
         token_cache_dir: str | Path | None = None,
         credential_cache_dir: str | Path | None = None,
-        login: str = "never",
+        login: str | None = None,
+        login_flow: str | None = None,
         login_provider: TokenProvider | None = None,
         on_login: Callable[..., Any] | None = None,
         profile_name: str | None = None,
@@ -142,6 +144,8 @@ class SSORefreshableSession(boto3.Session):
         **unexpected: Any,
     ) -> None:
         _refuse_unexpected(unexpected)
+        if login is None:  # a person at a terminal can sign in; a service must not wait for one
+            login = policy.default_login_policy()
         provider_problems = _provider_problems(token_provider, login_provider, login)
         config = validate_session_config(
             sso=sso,
@@ -150,6 +154,7 @@ class SSORefreshableSession(boto3.Session):
             cache=_cache_section(client_cache),
             http=http,
             login=login,
+            login_flow=login_flow,
             overrides={
                 "sso": {
                     "start_url": start_url,
@@ -257,15 +262,9 @@ class SSORefreshableSession(boto3.Session):
             )
         if self._config.login != "auto":
             return base
-        try:
-            from refreshable_sso.tokens import policy
-        except ImportError as exc:  # pragma: no cover - only while the login work is absent
-            raise ConfigurationError(
-                "login='auto' needs refreshable_sso.tokens.policy, which is not installed",
-                ["login: 'auto' is unavailable"],
-            ) from exc
         interactive = login_provider or policy.default_interactive_provider(
             sso,
+            flow=self._config.login_flow,
             oidc_endpoint_url=self._config.endpoints.sso_oidc,
             cache_dir=self._token_cache_dir,
             http=self._http,

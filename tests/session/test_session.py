@@ -439,6 +439,22 @@ def test_login_auto_signs_in_through_the_given_provider(sso_emulator: Emulator) 
     assert session_for(sso_emulator).whoami()["Account"] == sso_emulator.default_account_id
 
 
+def test_login_flow_device_is_used_by_auto_login(sso_emulator: Emulator) -> None:
+    """login_flow='device' chooses the device code for the session's own interactive login."""
+    told: list[object] = []  # LoginEvents; the emulator approves the device code at once
+    session = session_for(sso_emulator, login="auto", login_flow="device", on_login=told.append)
+    assert session.whoami()["Account"] == sso_emulator.default_account_id
+    assert sso_emulator.calls("StartDeviceAuthorization") == 1
+    assert told, "on_login was not told about the login"
+
+
+def test_default_login_policy_is_never_without_a_terminal(sso_emulator: Emulator) -> None:
+    """Under pytest (stdin is no TTY) the default is 'never': a clear error, no waiting."""
+    with pytest.raises(LoginRequiredError):
+        session_for(sso_emulator).whoami()
+    assert sso_emulator.calls("StartDeviceAuthorization") == 0
+
+
 def test_login_provider_without_auto_is_refused(sso_emulator: Emulator) -> None:
     from refreshable_sso.tokens.simple import StaticTokenProvider
 
