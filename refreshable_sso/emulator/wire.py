@@ -163,16 +163,35 @@ def callback_location(redirect_uri: str, **params: str) -> str:
     return redirect_uri + sep + urlencode(params)
 
 
+#: No request body of these APIs nests deeper than a few levels; deeper is refused up front, so
+#: the answer does not depend on the Python version's JSON parser (3.13 no longer recurses).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when brackets outside string literals nest deeper than ``limit``."""
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def json_body(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or InvalidRequestException saying why not."""
     if not request.body.strip():
         return {}
+    too_deep = ApiError(400, "InvalidRequestException", "Request body is nested too deeply")
     try:
-        data = json.loads(request.body.decode("utf-8"))
+        text = request.body.decode("utf-8")
+        if _too_deep(text):
+            raise too_deep
+        data = json.loads(text)
     except RecursionError:
-        raise ApiError(
-            400, "InvalidRequestException", "Request body is nested too deeply"
-        ) from None
+        raise too_deep from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(
             400, "InvalidRequestException", f"Request body is not valid JSON: {exc}"
