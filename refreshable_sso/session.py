@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import boto3
 from botocore.credentials import DeferredRefreshableCredentials, RefreshableCredentials
 
-from refreshable_sso import _redact
+from refreshable_sso import _redact, discovery
+from refreshable_sso.clients import CacheInfo, ClientCache
 from refreshable_sso.config import (
     CacheConfig,
     EndpointConfig,
@@ -31,17 +32,17 @@ from refreshable_sso.config import (
     validate,
     validate_session_config,
 )
+from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
+from refreshable_sso.discovery import AccountInfo, RoleInfo
 from refreshable_sso.errors import ConfigurationError, LoginRequiredError
 from refreshable_sso.identity import Identity, get_caller_identity
 from refreshable_sso.profiles import load_sso_profile
 from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import TokenProvider, utcnow
+from refreshable_sso.tokens.cached import CachedTokenProvider
 
 if TYPE_CHECKING:
     from refreshable_sso._aws import HttpSettings
-    from refreshable_sso.clients import CacheInfo, ClientCache
-    from refreshable_sso.credentials import RoleCredentialFetcher
-    from refreshable_sso.discovery import AccountInfo, RoleInfo
 
 logger = logging.getLogger(__name__)
 
@@ -249,8 +250,6 @@ class SSORefreshableSession(boto3.Session):
         if given is not None:
             base = given
         else:
-            from refreshable_sso.tokens.cached import CachedTokenProvider
-
             base = CachedTokenProvider(
                 sso.start_url,
                 sso.sso_region,
@@ -280,8 +279,6 @@ class SSORefreshableSession(boto3.Session):
         return wrapped
 
     def _build_fetcher(self) -> RoleCredentialFetcher:
-        from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
-
         sso = self._config.sso
         return RoleCredentialFetcher(
             self._token_provider,
@@ -300,8 +297,6 @@ class SSORefreshableSession(boto3.Session):
         )
 
     def _build_client_cache(self) -> ClientCache:
-        from refreshable_sso.clients import ClientCache
-
         return ClientCache(self._config.cache)
 
     def _build_credentials(self) -> RefreshableCredentials:
@@ -486,8 +481,6 @@ class SSORefreshableSession(boto3.Session):
 
     def list_accounts(self) -> Iterator[AccountInfo]:
         """Accounts the signed-in user can reach."""
-        from refreshable_sso import discovery
-
         accounts: Iterator[AccountInfo] = discovery.list_accounts(
             self._token_provider,
             self._config.sso.sso_region,
@@ -498,8 +491,6 @@ class SSORefreshableSession(boto3.Session):
 
     def list_roles(self, account_id: str | None = None) -> Iterator[RoleInfo]:
         """Roles in one account, or in every reachable account when ``account_id`` is None."""
-        from refreshable_sso import discovery
-
         roles: Iterator[RoleInfo] = discovery.list_roles(
             self._token_provider,
             self._config.sso.sso_region,
