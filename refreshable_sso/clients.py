@@ -182,7 +182,27 @@ def _make_key(
     """The cache key of one call, or None when the call must not (or cannot) be cached."""
     if not kwargs and len(args) == 1 and type(args[0]) is str:  # client("s3"): the hot path
         return (kind, args[0], session_region, *_DEFAULT_TAILS[kind])
-    return _bound_key(kind, sig, session_region, args, kwargs)
+    # Any other spelling: remember its bound key by the call's literal arguments, so a repeated
+    # call with keywords or a Config (hashed by identity) skips the binding.
+    try:
+        spelling = (kind, session_region, args, tuple(kwargs.items()))
+        remembered = _bound_keys.get(spelling)
+    except TypeError:  # an unhashable argument value: bind every time
+        return _bound_key(kind, sig, session_region, args, kwargs)
+    if remembered is not None:
+        return remembered
+    key = _bound_key(kind, sig, session_region, args, kwargs)
+    if key is not None:  # uncacheable calls (explicit credentials) are never remembered
+        if len(_bound_keys) >= _BOUND_KEYS_MAX:
+            _bound_keys.clear()  # a bound, not a cache policy: re-binding is cheap
+        _bound_keys[spelling] = key
+    return key
+
+
+# Bound keys by literal call arguments (see _make_key); plain dict get/set are atomic under the
+# GIL, and a racing clear() only costs a re-bind.
+_BOUND_KEYS_MAX = 1024
+_bound_keys: dict[Hashable, tuple[Any, ...]] = {}
 
 
 def _bound_key(

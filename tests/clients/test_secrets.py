@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from refreshable_sso import clients
 from refreshable_sso.clients import ClientCache
 from tests.clients.conftest import SESSION_REGION, CountingCreate, make_cache
 
@@ -16,7 +17,9 @@ ACCESS_KEY = "AKIAEXAMPLEACCESSKEY"
 
 def _everything_visible(cache: ClientCache) -> str:
     keys = list(cache._entries.keys()) if cache._entries is not None else []
-    return "\n".join([repr(cache), str(cache), repr(cache.info()), repr(keys)])
+    # the module-level memo of bound keys by call spelling must not keep secrets either
+    spellings = list(clients._bound_keys.items())
+    return "\n".join([repr(cache), str(cache), repr(cache.info()), repr(keys), repr(spellings)])
 
 
 @pytest.mark.parametrize("policy", ["LRU", "LFU"])
