@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,14 @@ logger = logging.getLogger(__name__)
 PROVIDER_TYPE = "sso"
 
 
+def _from_epoch_millis(millis: float) -> datetime:
+    """An exact UTC datetime for epoch milliseconds (no float rounding of the milliseconds)."""
+    whole = int(millis)
+    return datetime.fromtimestamp(whole // 1000, tz=timezone.utc) + timedelta(
+        milliseconds=whole % 1000
+    )
+
+
 class RoleCredentials(BaseModel):
     """One set of temporary role credentials (secrets masked in ``repr``/``str``)."""
 
@@ -75,13 +83,25 @@ class RoleCredentials(BaseModel):
         """Seconds until these credentials expire (negative once they have)."""
         return (self.expiration - (now or utcnow())).total_seconds()
 
+    def expiration_text(self) -> str:
+        """The expiry as the AWS CLI writes it, plus milliseconds when it has them.
+
+        One rendering for the cache file and for botocore: reuse is decided on this expiry, and a
+        botocore (or another process) that saw whole seconds would see up to 1 s less and could
+        be handed credentials it already considers expired. Whole-second expiries are written
+        byte for byte as the AWS CLI writes them; readers parse both forms.
+        """
+        text = format_cache_time(self.expiration)
+        millis = self.expiration.microsecond // 1000
+        return f"{text[:-1]}.{millis:03d}Z" if millis else text
+
     def to_botocore_metadata(self) -> dict[str, str]:
         """What ``botocore.credentials.RefreshableCredentials`` expects from its refresh call."""
         return {
             "access_key": self.access_key_id,
             "secret_key": self.secret_access_key.get_secret_value(),
             "token": self.session_token.get_secret_value(),
-            "expiry_time": format_cache_time(self.expiration),
+            "expiry_time": self.expiration_text(),
         }
 
     @classmethod
@@ -99,7 +119,7 @@ class RoleCredentials(BaseModel):
             access_key_id=role_credentials["accessKeyId"],
             secret_access_key=SecretStr(role_credentials["secretAccessKey"]),
             session_token=SecretStr(role_credentials["sessionToken"]),
-            expiration=datetime.fromtimestamp(expiration / 1000.0, tz=timezone.utc),
+            expiration=_from_epoch_millis(expiration),
             account_id=account_id,
         )
 
@@ -134,7 +154,7 @@ class RoleCredentials(BaseModel):
             "AccessKeyId": self.access_key_id,
             "SecretAccessKey": self.secret_access_key.get_secret_value(),
             "SessionToken": self.session_token.get_secret_value(),
-            "Expiration": format_cache_time(self.expiration),
+            "Expiration": self.expiration_text(),
         }
         if self.account_id is not None:
             creds["AccountId"] = self.account_id

@@ -16,7 +16,7 @@ import botocore.session
 import pytest
 from botocore.credentials import Credentials, SSOCredentialFetcher
 from botocore.exceptions import ClientError
-from botocore.utils import JSONFileCache, SSOTokenLoader
+from botocore.utils import JSONFileCache, SSOTokenLoader, parse_timestamp
 
 from refreshable_sso._aws import HttpSettings, sts_client
 from refreshable_sso._paths import cli_cache_dir, sso_cache_dir
@@ -103,9 +103,7 @@ def test_fetch_returns_botocore_metadata_that_works_with_sts(emu: Emulator) -> N
     metadata = fetcher_for(emu).fetch()
 
     assert set(metadata) == {"access_key", "secret_key", "token", "expiry_time"}
-    expiry = datetime.strptime(metadata["expiry_time"], "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=timezone.utc
-    )
+    expiry = parse_timestamp(metadata["expiry_time"])  # as botocore reads it
     assert 3500 < (expiry - datetime.now(timezone.utc)).total_seconds() <= 3600
     credentials = Credentials(metadata["access_key"], metadata["secret_key"], metadata["token"])
     identity = sts_client(emu.region, credentials).get_caller_identity()
@@ -445,3 +443,23 @@ def test_short_lived_credentials_are_still_shared(
     second = fetcher_for(emu, cache=RoleCredentialCache(), min_remaining=900).fetch()
     assert second["access_key"] == first["access_key"]
     assert grc_calls(emu) == 1
+
+
+def test_reuse_is_decided_on_the_expiry_botocore_is_given() -> None:
+    """botocore receives the exact expiry the fetcher decides reuse on (milliseconds kept).
+
+    Handing botocore whole seconds let the fetcher reuse credentials with (say) 1.001 s left
+    that botocore saw with 0.002 s left: "refreshed credentials are still expired".
+    """
+    credentials = RoleCredentials.from_api(
+        {
+            "accessKeyId": "ASIAEXAMPLE",
+            "secretAccessKey": "secret",
+            "sessionToken": "token",
+            "expiration": 1_700_000_000_999,
+        },
+        "111111111111",
+    )
+    handed = parse_timestamp(credentials.to_botocore_metadata()["expiry_time"])
+    assert handed == credentials.expiration
+    assert handed.microsecond == 999_000
