@@ -1,56 +1,131 @@
 """refreshable_sso: AWS IAM Identity Center credentials that keep working in long-running programs.
 
 The public names live here; everything else is an implementation detail of its module.
+
+Public names are imported on first use (PEP 562), so ``import refreshable_sso`` costs
+little and a command or fixture loads only what it needs.
 """
 
-from refreshable_sso.clients import CacheInfo
-from refreshable_sso.config import (
-    CacheConfig,
-    EndpointConfig,
-    HttpConfig,
-    RefreshConfig,
-    SSOConfig,
-)
-from refreshable_sso.discovery import AccountInfo, RoleInfo, list_accounts, list_roles
-from refreshable_sso.errors import (
-    CacheFileError,
-    ConfigurationError,
-    CorruptCacheFileError,
-    CredentialRefreshError,
-    DiscoveryError,
-    IdentityError,
-    LoginCancelledError,
-    LoginDeniedError,
-    LoginError,
-    LoginExpiredError,
-    LoginRequiredError,
-    LoginStateMismatchError,
-    LoginTimeoutError,
-    ProfileError,
-    RefreshableSSOError,
-    TokenProviderDeclined,
-    TokenProviderError,
-    UnknownAccountError,
-)
-from refreshable_sso.identity import Identity
-from refreshable_sso.session import SSORefreshableSession, TemporaryCredentials
-from refreshable_sso.signin import LogoutResult, login, logout
-from refreshable_sso.tokens import (
-    AuthorizationCodeProvider,
-    CachedTokenProvider,
-    CallableTokenProvider,
-    ChainTokenProvider,
-    CommandTokenProvider,
-    DeviceCodeProvider,
-    LoginEvent,
-    LoginPolicyProvider,
-    SSOToken,
-    StaticTokenProvider,
-    TokenCache,
-    TokenProvider,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from refreshable_sso.clients import (
+        CacheInfo,
+    )
+    from refreshable_sso.config import (
+        CacheConfig,
+        EndpointConfig,
+        HttpConfig,
+        RefreshConfig,
+        SSOConfig,
+    )
+    from refreshable_sso.discovery import (
+        AccountInfo,
+        RoleInfo,
+        list_accounts,
+        list_roles,
+    )
+    from refreshable_sso.errors import (
+        CacheFileError,
+        ConfigurationError,
+        CorruptCacheFileError,
+        CredentialRefreshError,
+        DiscoveryError,
+        IdentityError,
+        LoginCancelledError,
+        LoginDeniedError,
+        LoginError,
+        LoginExpiredError,
+        LoginRequiredError,
+        LoginStateMismatchError,
+        LoginTimeoutError,
+        ProfileError,
+        RefreshableSSOError,
+        TokenProviderDeclined,
+        TokenProviderError,
+        UnknownAccountError,
+    )
+    from refreshable_sso.identity import (
+        Identity,
+    )
+    from refreshable_sso.session import (
+        SSORefreshableSession,
+        TemporaryCredentials,
+    )
+    from refreshable_sso.signin import (
+        LogoutResult,
+        login,
+        logout,
+    )
+    from refreshable_sso.tokens import (
+        AuthorizationCodeProvider,
+        CachedTokenProvider,
+        CallableTokenProvider,
+        ChainTokenProvider,
+        CommandTokenProvider,
+        DeviceCodeProvider,
+        LoginEvent,
+        LoginPolicyProvider,
+        SSOToken,
+        StaticTokenProvider,
+        TokenCache,
+        TokenProvider,
+    )
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it; imported on first access (PEP 562).
+_LAZY: dict[str, str] = {
+    "AccountInfo": "refreshable_sso.discovery",
+    "AuthorizationCodeProvider": "refreshable_sso.tokens",
+    "CacheConfig": "refreshable_sso.config",
+    "CacheFileError": "refreshable_sso.errors",
+    "CacheInfo": "refreshable_sso.clients",
+    "CachedTokenProvider": "refreshable_sso.tokens",
+    "CallableTokenProvider": "refreshable_sso.tokens",
+    "ChainTokenProvider": "refreshable_sso.tokens",
+    "CommandTokenProvider": "refreshable_sso.tokens",
+    "ConfigurationError": "refreshable_sso.errors",
+    "CorruptCacheFileError": "refreshable_sso.errors",
+    "CredentialRefreshError": "refreshable_sso.errors",
+    "DeviceCodeProvider": "refreshable_sso.tokens",
+    "DiscoveryError": "refreshable_sso.errors",
+    "EndpointConfig": "refreshable_sso.config",
+    "HttpConfig": "refreshable_sso.config",
+    "Identity": "refreshable_sso.identity",
+    "IdentityError": "refreshable_sso.errors",
+    "LoginCancelledError": "refreshable_sso.errors",
+    "LoginDeniedError": "refreshable_sso.errors",
+    "LoginError": "refreshable_sso.errors",
+    "LoginEvent": "refreshable_sso.tokens",
+    "LoginExpiredError": "refreshable_sso.errors",
+    "LoginPolicyProvider": "refreshable_sso.tokens",
+    "LoginRequiredError": "refreshable_sso.errors",
+    "LoginStateMismatchError": "refreshable_sso.errors",
+    "LoginTimeoutError": "refreshable_sso.errors",
+    "LogoutResult": "refreshable_sso.signin",
+    "ProfileError": "refreshable_sso.errors",
+    "RefreshConfig": "refreshable_sso.config",
+    "RefreshableSSOError": "refreshable_sso.errors",
+    "RoleInfo": "refreshable_sso.discovery",
+    "SSOConfig": "refreshable_sso.config",
+    "SSORefreshableSession": "refreshable_sso.session",
+    "SSOToken": "refreshable_sso.tokens",
+    "StaticTokenProvider": "refreshable_sso.tokens",
+    "TemporaryCredentials": "refreshable_sso.session",
+    "TokenCache": "refreshable_sso.tokens",
+    "TokenProvider": "refreshable_sso.tokens",
+    "TokenProviderDeclined": "refreshable_sso.errors",
+    "TokenProviderError": "refreshable_sso.errors",
+    "UnknownAccountError": "refreshable_sso.errors",
+    "list_accounts": "refreshable_sso.discovery",
+    "list_roles": "refreshable_sso.discovery",
+    "login": "refreshable_sso.signin",
+    "logout": "refreshable_sso.signin",
+}
 
 __all__ = [
     "AccountInfo",
@@ -101,3 +176,16 @@ __all__ = [
     "login",
     "logout",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
