@@ -22,6 +22,34 @@ def cli_cache_dir() -> Path:
     return Path(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
 
 
+#: Our own files (lock files, sign-in records) live in a private folder beside each cache
+#: folder, never in it: filelock leaves its files behind on release, and the AWS CLI's folders
+#: must hold only the CLI's files.
+PRIVATE_DIR_SUFFIX = ".refreshable-sso"
+
+
+def private_dir(cache_dir: Path) -> Path:
+    """Our private folder for ``cache_dir`` (``~/.aws/sso/cache`` -> ``~/.aws/sso/.cache.refreshable-sso``).
+
+    Derived from the cache folder's absolute path alone, so every process of ours that uses
+    the same cache folder locks the same files.
+    """
+    absolute = Path(os.path.abspath(cache_dir))
+    return absolute.parent / f".{absolute.name}{PRIVATE_DIR_SUFFIX}"
+
+
+def lock_path_for(path: Path, suffix: str = ".lock") -> Path:
+    """The lock file guarding ``path``: ``<name><suffix>`` in the private folder of its folder."""
+    absolute = Path(os.path.abspath(path))
+    return private_dir(absolute.parent) / f"{absolute.name}{suffix}"
+
+
+def sign_in_record_path(token_path: Path) -> Path:
+    """Our side file recording when the sign-in behind ``token_path`` happened."""
+    absolute = Path(os.path.abspath(token_path))
+    return private_dir(absolute.parent) / f"{absolute.stem}.sign-in.json"
+
+
 def _sha1(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
@@ -44,12 +72,19 @@ def registration_cache_key(
     scopes: Sequence[str] | None,
     sso_session_name: str | None,
 ) -> str:
-    """The client-registration file name the AWS CLI v2 uses (tool, startUrl, region, scopes, session)."""
+    """The client-registration file name the AWS CLI v2 uses (tool, startUrl, region, scopes, session).
+
+    The formula is the AWS CLI v2's ``SSOTokenFetcher._registration_cache_key``
+    (``awscli/botocore/utils.py``). For a legacy profile (a start URL, no sso-session) the CLI
+    passes no scopes at all (``sso_registration_scopes`` exists only in sso-session sections),
+    so ``scopes`` is ``null`` in the hashed JSON whatever scopes we register with; otherwise
+    the two tools would never share the legacy registration file.
+    """
     args = {
         "tool": "botocore",
         "startUrl": start_url,
         "region": region,
-        "scopes": list(scopes) if scopes is not None else None,
+        "scopes": list(scopes) if scopes is not None and sso_session_name else None,
         "session_name": sso_session_name,
     }
     return _sha1(json.dumps(args, sort_keys=True))

@@ -9,8 +9,10 @@ one place that knows how to read and write such a file safely:
   over the old file, so a reader never sees half a file from us;
 * files are created ``0600`` in directories created ``0700`` (an existing directory is never
   loosened; a group/world-readable one is reported once);
-* ``lock()`` is a cross-process lock (``filelock``, a ``<name>.lock`` file beside the cache
-  file) that also serialises threads of one process, and is reentrant within a thread;
+* ``lock()`` is a cross-process lock (``filelock``, a ``<name>.lock`` file in a private 0700
+  lock folder beside the cache folder, see ``_paths.lock_dir``: filelock leaves its files
+  behind, and the AWS CLI's folders must hold only its files) that also serialises threads
+  of one process, and is reentrant within a thread;
 * a corrupt file (truncated, not JSON, not an object) is logged, moved aside to
   ``<stem>.corrupt`` so nothing is lost, and then treated as absent;
 * a file we cannot read or write (permissions, a "directory" that is a file) raises
@@ -37,6 +39,7 @@ from typing import Any, NamedTuple
 
 import filelock
 
+from refreshable_sso._paths import lock_path_for
 from refreshable_sso.errors import CacheFileError
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 _SETTLE_SECONDS = 0.05
 
 _warned_dirs: set[Path] = set()
+_warned_files: set[Path] = set()
 _warned_dirs_lock = threading.Lock()
 
 
@@ -127,7 +131,7 @@ def _fix_hint(path: Path, exc: OSError) -> str:
     return f"{exc.strerror or type(exc).__name__} (errno {code})"
 
 
-def _make_private_dirs(directory: Path) -> None:
+def make_private_dirs(directory: Path) -> None:
     """Create ``directory`` and any missing parents, each exactly 0700 (whatever the umask).
 
     ``os.makedirs`` would give the parents the umask's default (usually 0755), but
@@ -148,6 +152,17 @@ def _make_private_dirs(directory: Path) -> None:
         os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
 
 
+def _ensure_lock_dir(lock_path: Path) -> None:
+    """Create the private lock folder (0700, parents too) if it is missing."""
+    directory = lock_path.parent
+    if os.path.isdir(directory):
+        return
+    try:
+        make_private_dirs(directory)
+    except OSError as exc:
+        raise CacheFileError(lock_path, _fix_hint(lock_path, exc)) from exc
+
+
 class JsonCacheFile:
     """One JSON object stored in one file, shared safely between threads and processes."""
 
@@ -159,8 +174,8 @@ class JsonCacheFile:
 
     @property
     def lock_path(self) -> Path:
-        """The lock file beside the cache file (``<name>.json.lock``)."""
-        return self.path.with_name(self.path.name + ".lock")
+        """The lock file (``<name>.json.lock``) in the private lock folder beside the cache folder."""
+        return lock_path_for(self.path)
 
     @property
     def corrupt_path(self) -> Path:
@@ -193,7 +208,24 @@ class JsonCacheFile:
             return None
         except OSError as exc:
             raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            self._warn_readable_by_others(st)
         return raw, FileVersion(st.st_mtime_ns, st.st_ino, st.st_size)
+
+    def _warn_readable_by_others(self, st: os.stat_result) -> None:
+        """Once per file: it holds secrets, and group/others may read it (our writes are 0600)."""
+        key = Path(os.path.abspath(self.path))
+        with _warned_dirs_lock:
+            if key in _warned_files:
+                return
+            _warned_files.add(key)
+        logger.warning(
+            "Cache file %s is accessible to other users (mode %03o) and may hold secrets; run "
+            "`chmod 600 %s` (it is rewritten 0600 the next time it is saved)",
+            self.path,
+            stat.S_IMODE(st.st_mode),
+            self.path,
+        )
 
     @staticmethod
     def _parse(raw: bytes) -> tuple[dict[str, Any] | None, str]:
@@ -301,7 +333,7 @@ class JsonCacheFile:
             self._warn_if_shared(directory, st)
             return
         try:
-            _make_private_dirs(directory)
+            make_private_dirs(directory)
         except FileExistsError as exc:
             raise CacheFileError(
                 self.path,
@@ -394,6 +426,7 @@ class JsonCacheFile:
     @contextlib.contextmanager
     def _locked(self, timeout: float) -> Iterator[None]:
         self._ensure_dir()
+        _ensure_lock_dir(self.lock_path)
         held = _path_lock(self.lock_path)
         started = time.monotonic()
         if not held.thread_lock.acquire(timeout=max(timeout, 0.0)):
@@ -429,4 +462,5 @@ __all__ = [
     "CacheLockTimeoutError",
     "FileVersion",
     "JsonCacheFile",
+    "make_private_dirs",
 ]

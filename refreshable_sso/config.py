@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -154,6 +155,17 @@ class RefreshConfig(BaseModel):
     advisory_timeout: float = Field(default=900.0, gt=0)
     mandatory_timeout: float = Field(default=600.0, gt=0)
     token_refresh_window: float = Field(default=900.0, ge=0)
+    #: How long a sign-in lasts (the administrator's setting); None: unknown.
+    sso_session_duration: timedelta | None = None
+    #: With login="auto": sign in again this long before the sign-in session ends.
+    relogin_ahead: timedelta | None = None
+
+    @field_validator("sso_session_duration", "relogin_ahead")
+    @classmethod
+    def _positive_duration(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value.total_seconds() <= 0:
+            raise ValueError("must be a positive duration (seconds or a timedelta)")
+        return value
 
     @field_validator("mandatory_timeout")
     @classmethod
@@ -239,6 +251,8 @@ _FIX_HINTS: dict[str, str] = {
     "advisory_timeout": "a positive number of seconds larger than mandatory_timeout, e.g. 900",
     "mandatory_timeout": "a positive number of seconds smaller than advisory_timeout, e.g. 600",
     "token_refresh_window": "a number of seconds >= 0, e.g. 900",
+    "sso_session_duration": "the sign-in session length your administrator set, in seconds or a timedelta, e.g. 28800 (8 h)",
+    "relogin_ahead": "a timedelta (or seconds) before the sign-in ends, e.g. timedelta(minutes=30)",
     "eviction_policy": "'LRU' or 'LFU'",
     "max_size": "an integer >= 0 (0 turns the client cache off)",
     "connect_timeout": "a positive number of seconds, e.g. 5",

@@ -20,6 +20,7 @@ import threading
 import time
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,58 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PROVIDER_TYPE = "sso"
+
+#: Clocks that disagree by more than this (seconds) are treated as skewed: the credentials'
+#: expiry is then taken from the server's lifetime, measured on the local clock.
+SKEW_TOLERANCE = 5.0
+#: After credentials arrived already expired, the next GetRoleCredentials waits this long.
+EXPIRED_ON_ARRIVAL_BACKOFF = 1.0
+
+_skew_logged: set[str] = set()
+_skew_logged_lock = threading.Lock()
+
+
+def server_date(response: object) -> datetime | None:
+    """The server's ``Date`` header of a botocore response (None when absent or unreadable)."""
+    if not isinstance(response, dict):
+        return None
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    raw = headers.get("date") if isinstance(headers, dict) else None
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def on_local_clock(
+    credentials: RoleCredentials, served_at: datetime | None, received_at: float
+) -> tuple[RoleCredentials, float]:
+    """The credentials with their expiry on the local clock, and the skew (local - server, s).
+
+    When the two clocks agree within ``SKEW_TOLERANCE`` the server's expiry is kept as is.
+    Otherwise the expiry is the server's lifetime (``expiration - Date``) from the local moment
+    of receipt, less one second for the ``Date`` header's whole-second resolution.
+    """
+    if served_at is None:
+        return credentials, 0.0
+    skew = received_at - served_at.timestamp()
+    if abs(skew) <= SKEW_TOLERANCE:
+        return credentials, skew
+    lifetime = (credentials.expiration - served_at).total_seconds() - 1.0
+    local_expiry = datetime.fromtimestamp(received_at, tz=timezone.utc) + timedelta(
+        seconds=lifetime
+    )
+    return credentials.model_copy(update={"expiration": local_expiry}), skew
+
+
+def _describe_skew(skew: float) -> str:
+    direction = "ahead of" if skew > 0 else "behind"
+    return f"the local clock is {abs(skew):.0f} s {direction} the server's"
 
 
 def _from_epoch_millis(millis: float) -> datetime:
@@ -280,6 +333,9 @@ class RoleCredentialFetcher:
         self._memo: tuple[RoleCredentials, float] | None = None  # (credentials, obtained at)
         self.fetch_count = 0  # GetRoleCredentials calls this fetcher made
         self.last_refreshed_at: datetime | None = None
+        self.clock_skew = 0.0  # local minus server clock at the last fetch, seconds
+        # (time.monotonic() before which no new fetch is made, why): expired-on-arrival backoff
+        self._backoff: tuple[float, str] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -312,11 +368,22 @@ class RoleCredentialFetcher:
                 cached = self._from_disk(self.entry)
                 if cached is not None:
                     return cached
+            self._respect_backoff()
             credentials = self._fetch_new()
             memo = self._memo
             if memo is None or memo[0] is not credentials:  # new, not read from disk
                 self._memo = (credentials, time.time())
             return credentials
+
+    def _respect_backoff(self) -> None:
+        """Re-raise a recent expired-on-arrival failure instead of calling again at once."""
+        backoff = self._backoff
+        if backoff is None:
+            return
+        not_before, explain = backoff
+        if time.monotonic() < not_before:
+            raise self._expired_on_arrival(explain)
+        self._backoff = None
 
     def invalidate(self) -> None:
         """Forget the cached credentials (memory and disk) so the next fetch gets new ones."""
@@ -370,7 +437,10 @@ class RoleCredentialFetcher:
             f"after refreshing it; the sign-in session has probably ended or been revoked"
         )
         raise LoginRequiredError(
-            reason, start_url=self.start_url, sso_session_name=self.sso_session_name
+            reason,
+            start_url=self.start_url,
+            sso_session_name=self.sso_session_name,
+            sso_region=self.sso_region,
         ) from rejected
 
     @staticmethod
@@ -398,6 +468,7 @@ class RoleCredentialFetcher:
                 accountId=self.account_id,
                 accessToken=token.access_token.get_secret_value(),
             )
+            received_at = time.time()
         except ClientError as exc:
             if error_code(exc) == "UnauthorizedException":
                 raise _Rejected() from exc
@@ -414,6 +485,7 @@ class RoleCredentialFetcher:
             ) from exc
         self.fetch_count += 1
         self.last_refreshed_at = utcnow()
+        credentials = self._on_local_clock(credentials, server_date(response), received_at)
         logger.info(
             "Got role credentials for role %s in account %s; valid until %s",
             self.role_name,
@@ -421,6 +493,44 @@ class RoleCredentialFetcher:
             format_cache_time(credentials.expiration),
         )
         return credentials
+
+    def _on_local_clock(
+        self, credentials: RoleCredentials, served_at: datetime | None, received_at: float
+    ) -> RoleCredentials:
+        """Skew-corrected credentials; never ones the local clock already considers expired."""
+        adjusted, skew = on_local_clock(credentials, served_at, received_at)
+        self.clock_skew = skew
+        if adjusted is not credentials:
+            key = self._endpoint_url or self.sso_region
+            with _skew_logged_lock:
+                first = key not in _skew_logged
+                _skew_logged.add(key)
+            if first:
+                logger.warning(
+                    "Clock skew: %s (IAM Identity Center, %s); role credential expiry is "
+                    "computed from the server's lifetime on the local clock. Synchronise the "
+                    "clock (NTP) to avoid surprises elsewhere",
+                    _describe_skew(skew),
+                    key,
+                )
+        if adjusted.seconds_left() <= 0:
+            explain = (
+                f"the credentials GetRoleCredentials returned had already expired by the local "
+                f"clock on arrival (valid until {adjusted.expiration_text()}; "
+                f"{_describe_skew(skew)}); check the system clock (NTP). Retrying at most once "
+                f"every {EXPIRED_ON_ARRIVAL_BACKOFF:g} s"
+            )
+            self._backoff = (time.monotonic() + EXPIRED_ON_ARRIVAL_BACKOFF, explain)
+            raise self._expired_on_arrival(explain)
+        return adjusted
+
+    def _expired_on_arrival(self, explain: str) -> CredentialRefreshError:
+        return CredentialRefreshError(
+            explain,
+            account_id=self.account_id,
+            role_name=self.role_name,
+            error_code="ExpiredOnArrival",
+        )
 
     def _client_error(self, exc: ClientError) -> CredentialRefreshError:
         code = error_code(exc)

@@ -41,11 +41,13 @@ class LoginRequiredError(RefreshableSSOError):
         start_url: str | None = None,
         sso_session_name: str | None = None,
         profile_name: str | None = None,
+        sso_region: str | None = None,
     ) -> None:
         self.reason = reason
         self.start_url = start_url
         self.sso_session_name = sso_session_name
         self.profile_name = profile_name
+        self.sso_region = sso_region
         super().__init__(self._compose())
 
     def _compose(self) -> str:
@@ -61,7 +63,8 @@ class LoginRequiredError(RefreshableSSOError):
         elif self.sso_session_name:
             how = f"`refreshable-sso login --sso-session {self.sso_session_name}` or `aws sso login --sso-session {self.sso_session_name}`"
         elif self.start_url:
-            how = f"`refreshable-sso login --start-url {self.start_url} --sso-region REGION` or refreshable_sso.login(...)"
+            region = self.sso_region or "YOUR_SSO_REGION"
+            how = f"`refreshable-sso login --start-url {self.start_url} --sso-region {region}` or refreshable_sso.login(...)"
         else:
             how = "`refreshable-sso login` or refreshable_sso.login(...)"
         return (

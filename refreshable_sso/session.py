@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -35,11 +35,14 @@ from refreshable_sso.config import (
 from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
 from refreshable_sso.discovery import AccountInfo, RoleInfo
 from refreshable_sso.errors import ConfigurationError, LoginRequiredError
+from refreshable_sso.expired_token import ExpiredTokenHook
 from refreshable_sso.identity import Identity, get_caller_identity
 from refreshable_sso.profiles import load_sso_profile
+from refreshable_sso.sign_in_watch import DEFAULT_BEFORE, SignInCallback, SignInWatch
 from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import TokenProvider, utcnow
 from refreshable_sso.tokens.cached import CachedTokenProvider
+from refreshable_sso.tokens.store import TokenCache
 
 if TYPE_CHECKING:
     from refreshable_sso._aws import HttpSettings
@@ -126,6 +129,8 @@ class SSORefreshableSession(boto3.Session):
         advisory_timeout: float | None = None,
         mandatory_timeout: float | None = None,
         token_refresh_window: float | None = None,
+        sso_session_duration: float | timedelta | None = None,
+        relogin_ahead: float | timedelta | None = None,
         sso: SSOConfig | Mapping[str, Any] | None = None,
         refresh: RefreshConfig | Mapping[str, Any] | None = None,
         endpoints: EndpointConfig | Mapping[str, Any] | None = None,
@@ -170,6 +175,8 @@ class SSORefreshableSession(boto3.Session):
                     "advisory_timeout": advisory_timeout,
                     "mandatory_timeout": mandatory_timeout,
                     "token_refresh_window": token_refresh_window,
+                    "sso_session_duration": sso_session_duration,
+                    "relogin_ahead": relogin_ahead,
                 },
                 "cache": {"eviction_policy": eviction_policy, "max_size": max_size},
             },
@@ -191,7 +198,10 @@ class SSORefreshableSession(boto3.Session):
         self._state_lock = threading.Lock()
         self._last_refresh: datetime | None = None
         self._refresh_count = 0
+        self._cached_provider: CachedTokenProvider | None = None
+        self._login_policy: policy.LoginPolicyProvider | None = None
         self._token_provider = self._build_token_provider(token_provider, login_provider, on_login)
+        self._sign_in_watch = self._build_sign_in_watch()
         self._fetcher = self._build_fetcher()
         self._client_cache = self._build_client_cache()
         # Read once: the hot path of a cached client() must not look the region up every call.
@@ -202,6 +212,11 @@ class SSORefreshableSession(boto3.Session):
         # Every client, resource and get_credentials() of this session reads this object.
         core: Any = self._session
         core._credentials = self._role_credentials
+        # A server's ExpiredToken / InvalidClientTokenId: one forced refresh per generation.
+        self._expired_token_hook = ExpiredTokenHook(
+            self._current_access_key, self.refresh_credentials
+        )
+        self._expired_token_hook.register(core, f"refreshable-sso-{id(self)}")
 
     # -- construction -------------------------------------------------------------------------
 
@@ -259,6 +274,8 @@ class SSORefreshableSession(boto3.Session):
                 oidc_endpoint_url=self._config.endpoints.sso_oidc,
                 http=self._http,
             )
+        if isinstance(base, CachedTokenProvider):
+            self._cached_provider = base
         if self._config.login != "auto":
             return base
         interactive = login_provider or policy.default_interactive_provider(
@@ -268,7 +285,7 @@ class SSORefreshableSession(boto3.Session):
             cache_dir=self._token_cache_dir,
             http=self._http,
         )
-        wrapped: TokenProvider = policy.LoginPolicyProvider(
+        wrapped = policy.LoginPolicyProvider(
             base,
             policy="auto",
             interactive=interactive,
@@ -276,7 +293,30 @@ class SSORefreshableSession(boto3.Session):
             on_login=on_login,
             cache_dir=self._token_cache_dir,
         )
+        self._login_policy = wrapped
         return wrapped
+
+    def _build_sign_in_watch(self) -> SignInWatch:
+        sso, refresh, login = self._config.sso, self._config.refresh, self._login_policy
+        watch = SignInWatch(
+            TokenCache(sso.start_url, sso.sso_session_name, self._token_cache_dir),
+            duration=refresh.sso_session_duration,
+            relogin_ahead=refresh.relogin_ahead,
+            relogin=(
+                (lambda why, planned: login.sign_in_again(why, unless_changed_since=planned))
+                if login is not None
+                else None
+            ),
+            current_sign_in=login.current_sign_in if login is not None else None,
+        )
+        if self._cached_provider is not None:
+            self._cached_provider.on_refresh_refused = watch.server_ended
+        watch.start()  # only when sso_session_duration is known
+        return watch
+
+    def _current_access_key(self) -> str | None:
+        key: str | None = self._role_credentials.get_frozen_credentials().access_key
+        return key
 
     def _build_fetcher(self) -> RoleCredentialFetcher:
         sso = self._config.sso
@@ -330,6 +370,7 @@ class SSORefreshableSession(boto3.Session):
                     start_url=exc.start_url or sso.start_url,
                     sso_session_name=exc.sso_session_name or sso.sso_session_name,
                     profile_name=self._login_profile,
+                    sso_region=exc.sso_region or sso.sso_region,
                 ) from exc
             raise
         with self._state_lock:
@@ -444,6 +485,36 @@ class SSORefreshableSession(boto3.Session):
             source._protected_refresh(is_mandatory=True)
         return self.refreshable_credentials()
 
+    # -- the sign-in session ------------------------------------------------------------------
+
+    @property
+    def sign_in_expires_at(self) -> datetime | None:
+        """When the sign-in session ends (our login's time + ``sso_session_duration``), or None."""
+        return self._sign_in_watch.expires_at()
+
+    @property
+    def sign_in_remaining(self) -> timedelta | None:
+        """How long the sign-in session has left (negative once over), or None when unknown."""
+        return self._sign_in_watch.remaining()
+
+    def on_sign_in_expiring(
+        self, callback: SignInCallback, before: timedelta = DEFAULT_BEFORE
+    ) -> None:
+        """Call ``callback(event)`` once per sign-in, ``before`` its end (from a timer thread).
+
+        Also called at once, with the server's error code as ``event.reason``, when a refresh
+        is refused because the server ended the sign-in first.
+        """
+        if not callable(callback):
+            raise ConfigurationError(
+                "on_sign_in_expiring: callback must be callable as callback(event)"
+            )
+        if not isinstance(before, timedelta) or before.total_seconds() < 0:
+            raise ConfigurationError(
+                "on_sign_in_expiring: before must be a timedelta >= 0, e.g. timedelta(minutes=30)"
+            )
+        self._sign_in_watch.on_expiring(callback, before)
+
     # -- identity -----------------------------------------------------------------------------
 
     def get_identity(self) -> Identity:
@@ -505,6 +576,7 @@ class SSORefreshableSession(boto3.Session):
     def close(self) -> None:
         """Close the session's cached clients (the credentials stay usable)."""
         self.clear_cache()
+        self._sign_in_watch.stop()
 
     def __enter__(self) -> SSORefreshableSession:
         return self

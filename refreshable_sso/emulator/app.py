@@ -103,7 +103,7 @@ class Emulator:
         if self._server is not None:
             return self
         context = ServerContext(
-            self._router, self.counters, self.faults, self.settings.max_body_bytes
+            self._router, self.counters, self.faults, self.settings.max_body_bytes, self.clock
         )
         try:
             server = EmulatorHTTPServer((self.settings.host, self._bound_port), context)

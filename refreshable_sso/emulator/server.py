@@ -15,10 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from refreshable_sso.emulator.clock import Clock
 from refreshable_sso.emulator.counters import Counters
 from refreshable_sso.emulator.faults import Faults
 from refreshable_sso.emulator.wire import (
@@ -77,6 +79,7 @@ class ServerContext:
     counters: Counters
     faults: Faults
     max_body_bytes: int
+    clock: Clock | None = None  # the Date header follows it (a skewed emulator shows it)
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -139,6 +142,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on the emulator's clock, as a skewed server would send it."""
+        clock = self.server.context.clock
+        if timestamp is None and clock is not None:
+            timestamp = clock.now()
+        return formatdate(timestamp, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)

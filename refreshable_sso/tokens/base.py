@@ -110,24 +110,61 @@ class SSOToken(BaseModel):
             ),
         )
 
+    @classmethod
+    def refresh_grant_from_cache_dict(cls, data: object) -> SSOToken | None:
+        """The refresh grant of a token file whose access-token part is unusable, else None.
+
+        A file whose ``accessToken`` is null or missing, or whose ``expiresAt`` is not a
+        timestamp, can still carry an intact refresh token with its client registration; the
+        server accepts it. The result has an empty access token that expired at the epoch, so
+        every provider refreshes it at once and never hands it out.
+        """
+        if not isinstance(data, dict):
+            return None
+        if not all(isinstance(data.get(key), str) and data[key] for key in _REFRESH_KEYS):
+            return None
+        for key in ("startUrl", "region"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                return None
+        try:
+            registration = parse_cache_time(
+                data.get("registrationExpiresAt"), "registrationExpiresAt"
+            )
+        except ValueError:
+            return None
+        return cls(
+            access_token=SecretStr(""),
+            expires_at=datetime(1970, 1, 1, tzinfo=timezone.utc),
+            start_url=data.get("startUrl"),
+            region=data.get("region"),
+            refresh_token=SecretStr(data["refreshToken"]),
+            client_id=data["clientId"],
+            client_secret=SecretStr(data["clientSecret"]),
+            registration_expires_at=registration,
+        )
+
     def to_cache_dict(self) -> dict[str, str]:
-        """The AWS CLI cache JSON object (the only place secrets are revealed: for the 0600 file)."""
-        data: dict[str, str] = {
-            "accessToken": self.access_token.get_secret_value(),
-            "expiresAt": format_cache_time(self.expires_at),
-        }
+        """The AWS CLI cache JSON object (the only place secrets are revealed: for the 0600 file).
+
+        Keys come in the order botocore's ``SSOTokenProvider`` and the AWS CLI write them:
+        ``startUrl, region, accessToken, expiresAt, clientId, clientSecret,
+        registrationExpiresAt, refreshToken``.
+        """
+        data: dict[str, str] = {}
         if self.start_url is not None:
             data["startUrl"] = self.start_url
         if self.region is not None:
             data["region"] = self.region
-        if self.refresh_token is not None:
-            data["refreshToken"] = self.refresh_token.get_secret_value()
+        data["accessToken"] = self.access_token.get_secret_value()
+        data["expiresAt"] = format_cache_time(self.expires_at)
         if self.client_id is not None:
             data["clientId"] = self.client_id
         if self.client_secret is not None:
             data["clientSecret"] = self.client_secret.get_secret_value()
         if self.registration_expires_at is not None:
             data["registrationExpiresAt"] = format_cache_time(self.registration_expires_at)
+        if self.refresh_token is not None:
+            data["refreshToken"] = self.refresh_token.get_secret_value()
         return data
 
     @classmethod

@@ -21,6 +21,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,6 +124,9 @@ class CachedTokenProvider:
         self._last_issued: SSOToken | None = None
         self._retry_not_before = 0.0  # time.monotonic() before which we do not retry a refresh
         self._dead_refresh: tuple[str, str] | None = None  # (fingerprint, why it was refused)
+        #: Called with the server's error code when it refuses the refresh grant for good
+        #: (the sign-in session ended, e.g. "InvalidGrantException").
+        self.on_refresh_refused: Callable[[str], None] | None = None
 
     def __repr__(self) -> str:
         who = (
@@ -255,7 +259,7 @@ class CachedTokenProvider:
         except _RefreshFailure as failure:
             return self._after_failure(token, failure, usable)
         self._retry_not_before = 0.0
-        self._save(fresh, version)
+        self._save(fresh, version, token)
         logger.info(
             "Refreshed the SSO access token for %s; valid until %s",
             self._who(),
@@ -280,6 +284,7 @@ class CachedTokenProvider:
             fingerprint = _fingerprint(token.refresh_token)
             if fingerprint is not None:
                 self._dead_refresh = (fingerprint, failure.reason)
+            self._tell_refresh_refused(cause)
         if usable:
             pause = max(1.0, min(_RETRY_PAUSE, token.seconds_left() / 4))
             self._retry_not_before = time.monotonic() + pause
@@ -303,9 +308,20 @@ class CachedTokenProvider:
             f"The cached token {state}; try again later (signing in again also works)"
         ) from cause
 
-    def _save(self, fresh: SSOToken, old_version: FileVersion | None) -> None:
+    def _tell_refresh_refused(self, cause: BaseException | None) -> None:
+        """Tell ``on_refresh_refused`` the server's code (e.g. InvalidGrantException)."""
+        listener = self.on_refresh_refused
+        if listener is None:
+            return
+        code = error_code(cause) if isinstance(cause, ClientError) else None
         try:
-            self.cache.save(fresh)
+            listener(code or "RefreshRefused")
+        except Exception:
+            logger.exception("on_refresh_refused listener failed; ignoring")
+
+    def _save(self, fresh: SSOToken, old_version: FileVersion | None, old: SSOToken) -> None:
+        try:
+            self.cache.save(fresh, previous=old)
         except CacheFileError as exc:
             # The old refresh token is spent: keep the new token in memory at least, tied to
             # the file version we saw, so this process goes on working.
@@ -413,7 +429,10 @@ class CachedTokenProvider:
 
     def _login_required(self, reason: str) -> LoginRequiredError:
         return LoginRequiredError(
-            reason, start_url=self.start_url, sso_session_name=self.sso_session_name
+            reason,
+            start_url=self.start_url,
+            sso_session_name=self.sso_session_name,
+            sso_region=self.sso_region,
         )
 
 

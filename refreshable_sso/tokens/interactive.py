@@ -451,7 +451,7 @@ class InteractiveTokenProvider:
         """Write the token where ``aws``, botocore and our sessions look for it."""
         try:
             with self.token_cache.lock():
-                self.token_cache.save(token)
+                self.token_cache.save(token, signed_in=True)
         except CacheFileError as exc:
             # The person did sign in; losing the token now would make them do it again.
             logger.error(

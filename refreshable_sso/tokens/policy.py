@@ -32,7 +32,8 @@ from typing import Any, Literal
 import filelock
 
 from refreshable_sso import _aws
-from refreshable_sso._paths import token_cache_path
+from refreshable_sso._paths import lock_path_for, sign_in_record_path, token_cache_path
+from refreshable_sso.cachefile import JsonCacheFile, make_private_dirs
 from refreshable_sso.config import SSOConfig
 from refreshable_sso.errors import (
     CacheFileError,
@@ -85,8 +86,8 @@ def _thread_lock(path: Path) -> threading.Lock:
 
 
 def login_lock_path(token_path: Path) -> Path:
-    """The lock file that serialises logins for one token file (beside it, never read by AWS)."""
-    return token_path.with_name(token_path.name + ".login.lock")
+    """The lock file that serialises logins for one token file (in our private lock folder)."""
+    return lock_path_for(token_path, ".login.lock")
 
 
 def _file_identity(path: Path) -> tuple[int, int, int] | None:
@@ -115,7 +116,7 @@ def login_lock(token_path: Path, timeout: float, who: str) -> Iterator[None]:
     try:
         file_lock = filelock.FileLock(str(lock_path), mode=0o600)
         try:
-            lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_dirs(lock_path.parent)  # 0700, parents included
             try:
                 file_lock.acquire(timeout=0)
             except filelock.Timeout:
@@ -354,6 +355,50 @@ class LoginPolicyProvider:
             )
         )
         return token
+
+    def sign_in_again(self, reason: str, *, unless_changed_since: object = None) -> SSOToken | None:
+        """Sign in anew now (ahead of the sign-in session's end), under the login lock.
+
+        ``unless_changed_since`` is a value of ``current_sign_in()`` taken when the relogin was
+        planned: if the sign-in changed meanwhile (another thread or process signed in), nothing
+        is done and None is returned. The current token keeps serving until the new one is saved.
+        """
+        if self.interactive is None:
+            return None
+        who = self.sso.sso_session_name or self.sso.start_url
+        with login_lock(self.token_path, self.lock_timeout, who):
+            if unless_changed_since is not None and self.current_sign_in() != unless_changed_since:
+                logger.info("%s was signed in again by another thread or process meanwhile", who)
+                return None
+            logger.warning("signing in again for %s ahead of time (%s)", who, reason)
+            self._tell(LoginEvent("started", self.sso.start_url, self.sso.sso_session_name, reason))
+            try:
+                token = self.interactive.get_token(force_refresh=True)
+            except BaseException as exc:
+                self._tell(
+                    LoginEvent(
+                        "failed", self.sso.start_url, self.sso.sso_session_name, reason, error=exc
+                    )
+                )
+                raise
+            self._tell(
+                LoginEvent(
+                    "completed",
+                    self.sso.start_url,
+                    self.sso.sso_session_name,
+                    reason,
+                    expires_at=token.expires_at,
+                )
+            )
+            return token
+
+    def current_sign_in(self) -> object:
+        """When the sign-in on disk happened, as recorded (changes when we sign in again)."""
+        try:
+            data = JsonCacheFile(sign_in_record_path(self.token_path)).read()
+        except CacheFileError:
+            return None
+        return data.get("signedInAt") if data else None
 
     def _tell(self, event: LoginEvent) -> None:
         if self.on_login is None:

@@ -169,6 +169,10 @@ class ClientRegistrar:
             return False
         if registration.scopes is not None and tuple(registration.scopes) != self.scopes:
             return False
+        if registration.scopes is None and self.scopes:
+            # The AWS CLI's legacy login registers without scopes (same file name as ours):
+            # tokens minted with such a client carry no refresh token. Register our own.
+            return False
         return registration.seconds_left() > self.min_remaining
 
     def get(self, flow: Flow, *, renew: bool = False) -> ClientRegistration:

@@ -7,15 +7,19 @@ do not know (botocore or a newer CLI may add some) are kept when we rewrite the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from refreshable_sso._paths import token_cache_path
+from pydantic import SecretStr
+
+from refreshable_sso._paths import sign_in_record_path, token_cache_path
 from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
 from refreshable_sso.errors import CacheFileError
-from refreshable_sso.tokens.base import SSOToken
+from refreshable_sso.tokens.base import SSOToken, format_cache_time, parse_cache_time, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -82,16 +86,77 @@ class TokenCache:
             token = SSOToken.from_cache_dict(data)
         except ValueError as exc:
             # ValueError messages from SSOToken name keys and types, never secret values.
+            grant = SSOToken.refresh_grant_from_cache_dict(data)
+            if grant is not None:
+                # Never throw a usable refresh grant away: the next refresh rewrites the file.
+                logger.warning(
+                    "The SSO token file %s is partly invalid (%s) but its refresh token and "
+                    "client registration are intact; repairing it with a refresh",
+                    self.path,
+                    exc,
+                )
+                return grant, version
             self._file.quarantine(f"not a usable SSO token: {exc}", version)
             return None, None
         return token, version
 
-    def save(self, token: SSOToken) -> None:
-        """Write ``token`` atomically (0600), keeping keys of the old file that we do not know."""
+    def save(
+        self, token: SSOToken, *, signed_in: bool = False, previous: SSOToken | None = None
+    ) -> None:
+        """Write ``token`` atomically (0600), keeping keys of the old file that we do not know.
+
+        ``signed_in=True`` (an interactive sign-in just produced ``token``) records the sign-in
+        time in our side file; ``previous`` (the token a refresh replaced) carries an existing
+        record over to the rotated refresh token.
+        """
         extras = self._unknown_keys()
-        data: dict[str, Any] = {**extras, **token.to_cache_dict()}
+        data: dict[str, Any] = {**token.to_cache_dict(), **extras}
         self._file.write(data)
         logger.debug("Saved SSO token to %s (expires %s)", self.path, data["expiresAt"])
+        if signed_in:
+            self._write_sign_in(utcnow(), token)
+        elif previous is not None:
+            signed_in_at = self.signed_in_at(previous)
+            if signed_in_at is not None:
+                self._write_sign_in(signed_in_at, token)
+
+    # -- when the sign-in happened (our side file; the AWS CLI's format is never changed) -----
+
+    @property
+    def sign_in_record(self) -> JsonCacheFile:
+        """Our side file: when the sign-in behind this token file happened."""
+        return JsonCacheFile(sign_in_record_path(self.path))
+
+    def signed_in_at(self, token: SSOToken | None) -> datetime | None:
+        """When the sign-in that produced ``token`` happened; None when we do not know.
+
+        The record names the refresh token it belongs to (by digest): a token another tool
+        obtained, or refreshed without us, has no record of ours and gives None.
+        """
+        if token is None or token.refresh_token is None:
+            return None
+        try:
+            data = self.sign_in_record.read()
+        except CacheFileError:
+            return None
+        if not data or data.get("refreshTokenSha256") != _digest(token.refresh_token):
+            return None
+        try:
+            return parse_cache_time(data.get("signedInAt"), "signedInAt")
+        except ValueError:
+            return None
+
+    def _write_sign_in(self, signed_in_at: datetime, token: SSOToken) -> None:
+        if token.refresh_token is None:
+            return
+        record = {
+            "signedInAt": format_cache_time(signed_in_at),
+            "refreshTokenSha256": _digest(token.refresh_token),
+        }
+        try:
+            self.sign_in_record.write(record)
+        except CacheFileError as exc:
+            logger.warning("Could not record the sign-in time: %s", exc)
 
     def _unknown_keys(self) -> dict[str, Any]:
         try:
@@ -109,6 +174,10 @@ class TokenCache:
     def lock(self, timeout: float = DEFAULT_LOCK_TIMEOUT) -> AbstractContextManager[None]:
         """The cross-process, cross-thread lock guarding read-refresh-write of this token."""
         return self._file.lock(timeout)
+
+
+def _digest(secret: SecretStr) -> str:
+    return hashlib.sha256(secret.get_secret_value().encode("utf-8")).hexdigest()
 
 
 __all__ = ["TokenCache"]

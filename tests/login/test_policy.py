@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from refreshable_sso._paths import token_cache_path
+from refreshable_sso._paths import private_dir, token_cache_path
 from refreshable_sso.config import SSOConfig
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import (
@@ -305,10 +305,12 @@ def test_login_lock_that_cannot_be_created_is_a_cache_file_error(
     emu_factory: EmulatorFactory, tmp_path: Path
 ) -> None:
     emu = emu_factory(auto_approve=True)
-    not_a_dir = tmp_path / "cache"
+    cache_dir = tmp_path / "cache"
+    # Our lock files live in a private folder beside the cache folder: make that a file.
+    not_a_dir = private_dir(cache_dir)
     not_a_dir.write_text("I am a file")
     with pytest.raises(CacheFileError) as info:
-        _policy(emu, "auto", cache_dir=not_a_dir).get_token()
+        _policy(emu, "auto", cache_dir=cache_dir).get_token()
     assert "login lock" in str(info.value)
     assert emu.calls("StartDeviceAuthorization") == 0
 

@@ -1,0 +1,115 @@
+"""React to a server saying the session's role credentials are expired or unknown.
+
+When STS (or any AWS service) answers ``ExpiredToken`` / ``InvalidClientTokenId`` to a call a
+session's client signed, the credentials botocore holds are dead on the server even though
+the local clock says otherwise (skewed clocks, revoked sessions). botocore would go on using
+them until their local expiry. :class:`ExpiredTokenHook` hooks two botocore events on the
+session, so every client the session creates carries it:
+
+* ``before-send``: remembers, per thread, which access key signed the request;
+* ``needs-retry``: on one of those error codes, if that key is still the current one and has
+  not been refreshed for before, forces one refresh (the caller's ``force_refresh``, which
+  bypasses the shared disk-cache entry holding the same dead credentials) and asks botocore
+  to send the request once more, re-signed with the new credentials. If another thread
+  already refreshed, the request is just re-sent. Each request is re-sent at most once, and
+  each credential generation is refreshed at most once: the user never sees a loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: Error codes meaning "the credentials that signed this request are not (any more) valid".
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"})
+
+_CONTEXT_KEY = "refreshable_sso_expired_token_retried"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+#: At most this many generations are remembered (one per refresh; old ones cannot recur).
+_REMEMBERED = 64
+
+
+def _signing_key(request: Any) -> str | None:
+    headers = getattr(request, "headers", None)
+    if headers is None:
+        return None
+    raw = headers.get("Authorization")
+    if isinstance(raw, bytes):
+        raw = raw.decode("latin-1")
+    if not isinstance(raw, str):
+        return None
+    match = _CREDENTIAL.search(raw)
+    return match.group(1) if match else None
+
+
+def _error_code(response: Any) -> str | None:
+    if not isinstance(response, tuple) or len(response) != 2:
+        return None
+    parsed = response[1]
+    if not isinstance(parsed, dict):
+        return None
+    code = parsed.get("Error", {}).get("Code")
+    return code if isinstance(code, str) else None
+
+
+class ExpiredTokenHook:
+    """One per session: ``current_key()`` names the live access key, ``force_refresh()`` renews."""
+
+    def __init__(
+        self, current_key: Callable[[], str | None], force_refresh: Callable[[], object]
+    ) -> None:
+        self._current_key = current_key
+        self._force_refresh = force_refresh
+        self._signed = threading.local()
+        self._lock = threading.Lock()
+        self._refreshed: list[str] = []  # access keys a refresh was already forced for
+        self.refreshes = 0  # refreshes this hook forced
+
+    def register(self, events: Any, unique_prefix: str) -> None:
+        """Hook ``events`` (a botocore session's or client's event system)."""
+        events.register("before-send", self._before_send, unique_id=f"{unique_prefix}-before-send")
+        events.register("needs-retry", self._needs_retry, unique_id=f"{unique_prefix}-needs-retry")
+
+    def _before_send(self, request: Any = None, **_: Any) -> None:
+        self._signed.key = _signing_key(request)
+
+    def _needs_retry(self, response: Any = None, request_dict: Any = None, **_: Any) -> int | None:
+        code = _error_code(response)
+        if code not in EXPIRED_CODES:
+            return None
+        context = request_dict.get("context") if isinstance(request_dict, dict) else None
+        if not isinstance(context, dict) or context.get(_CONTEXT_KEY):
+            return None  # already re-sent once: let the caller see the error
+        signed_with = getattr(self._signed, "key", None)
+        if signed_with is None:
+            return None  # not signed by us (unsigned call, other credentials)
+        with self._lock:
+            current = self._current_key()
+            if current is not None and current != signed_with:
+                logger.info("%s for an older access key; re-sending with the current one", code)
+            elif signed_with in self._refreshed:
+                return None  # this generation was refreshed already and is still rejected
+            else:
+                self._refreshed.append(signed_with)
+                del self._refreshed[:-_REMEMBERED]
+                logger.warning(
+                    "The server answered %s for the session's role credentials (valid by the "
+                    "local clock); refreshing them once and re-sending the request",
+                    code,
+                )
+                try:
+                    self._force_refresh()
+                except Exception:
+                    logger.warning("Refreshing after %s failed", code, exc_info=True)
+                    return None
+                self.refreshes += 1
+        context[_CONTEXT_KEY] = True
+        return 0  # botocore re-sends at once, signing with the new credentials
+
+
+__all__ = ["EXPIRED_CODES", "ExpiredTokenHook"]

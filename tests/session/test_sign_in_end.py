@@ -1,0 +1,153 @@
+"""Knowing when the sign-in session ends: the emulator's ``session_ttl`` is the truth.
+
+A sign-in made by our own login is recorded (a side file of ours); with
+``sso_session_duration`` the session then knows when it ends, warns ``before`` it through
+``on_sign_in_expiring``, and with ``login="auto"`` and ``relogin_ahead`` signs in again in the
+background so that 16 threads never see the boundary.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from refreshable_sso import login
+from refreshable_sso.emulator import Emulator
+from refreshable_sso.errors import LoginRequiredError
+from refreshable_sso.sign_in_watch import SignInExpiringEvent
+from refreshable_sso.tokens.policy import LoginEvent
+from tests.session.conftest import SSO_SESSION, seed, session_for
+
+SESSION_TTL = 20.0
+
+
+def _sign_in(emu: Emulator) -> float:
+    """Sign in through our own login (device code, approved by the emulator); returns when."""
+    login(
+        emu.start_url,
+        emu.region,
+        sso_session_name=SSO_SESSION,
+        use_device_code=True,
+        open_browser=False,
+        prompt_callback=lambda *args, **kwargs: None,
+        oidc_endpoint_url=emu.url,
+        timeout=30,
+    )
+    return time.time()
+
+
+def test_a_token_another_tool_obtained_has_no_known_end(sso_emulator: Emulator) -> None:
+    seed(sso_emulator)
+    session = session_for(sso_emulator, sso_session_duration=3600)
+    assert session.sign_in_expires_at is None
+    assert session.sign_in_remaining is None
+
+
+def test_our_login_plus_the_duration_gives_the_end(sso_emulator: Emulator) -> None:
+    signed_in = _sign_in(sso_emulator)
+    session = session_for(sso_emulator, sso_session_duration=timedelta(hours=8))
+    end = session.sign_in_expires_at
+    assert end is not None
+    assert abs(end.timestamp() - (signed_in + 8 * 3600)) < 5
+    remaining = session.sign_in_remaining
+    assert remaining is not None
+    assert timedelta(hours=7, minutes=59) < remaining <= timedelta(hours=8)
+    assert session_for(sso_emulator).sign_in_expires_at is None  # duration unknown
+
+
+def test_bad_arguments_name_the_problem(sso_emulator: Emulator) -> None:
+    seed(sso_emulator)
+    with pytest.raises(ValueError, match="sso_session_duration"):
+        session_for(sso_emulator, sso_session_duration=-5)
+    session = session_for(sso_emulator)
+    with pytest.raises(ValueError, match="callable"):
+        session.on_sign_in_expiring("not a function")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="timedelta"):
+        session.on_sign_in_expiring(print, before=30)  # type: ignore[arg-type]
+
+
+def test_callback_fires_once_before_the_end(sso_emulator_factory: Any) -> None:
+    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=SESSION_TTL)
+    signed_in = _sign_in(emu)
+    session = session_for(emu, sso_session_duration=SESSION_TTL, login="never")
+    events: list[tuple[float, SignInExpiringEvent]] = []
+    session.on_sign_in_expiring(
+        lambda event: events.append((time.time(), event)), before=timedelta(seconds=8)
+    )
+    time.sleep(max(0.0, signed_in + 14.5 - time.time()))
+    session.close()
+    assert len(events) == 1, events
+    fired_at, event = events[0]
+    assert 11.0 <= fired_at - signed_in <= 14.0
+    assert event.reason == "scheduled"
+    assert timedelta(seconds=6) <= event.remaining <= timedelta(seconds=9)
+    assert event.expires_at is not None
+    assert abs(event.expires_at.timestamp() - (signed_in + SESSION_TTL)) < 2
+
+
+def test_server_ending_the_sign_in_first_names_its_code(sso_emulator: Emulator) -> None:
+    _sign_in(sso_emulator)
+    session = session_for(sso_emulator, sso_session_duration=timedelta(hours=8))
+    events: list[SignInExpiringEvent] = []
+    session.on_sign_in_expiring(events.append)
+    sso_emulator.end_sign_in_sessions()
+    with pytest.raises(LoginRequiredError):
+        session.token_provider.get_token(force_refresh=True)
+    assert [event.reason for event in events] == ["InvalidGrantException"]
+    session.close()
+
+
+def test_relogin_ahead_carries_16_threads_across_the_end(sso_emulator_factory: Any) -> None:
+    emu: Emulator = sso_emulator_factory(
+        auto_approve=True, session_ttl=SESSION_TTL, role_credentials_ttl=4
+    )
+    signed_in = _sign_in(emu)
+    emu.reset_counters()
+    logins: list[tuple[float, LoginEvent]] = []
+    session = session_for(
+        emu,
+        region_name=emu.region,
+        login="auto",
+        login_flow="device",
+        sso_session_duration=SESSION_TTL,
+        relogin_ahead=timedelta(seconds=8),
+        advisory_timeout=1.0,
+        mandatory_timeout=0.5,
+        on_login=lambda event: logins.append((time.time(), event)),
+    )
+    failures: list[BaseException] = []
+    calls = [0]
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker() -> None:
+        sts = session.client("sts", endpoint_url=emu.url)
+        while not stop.is_set():
+            try:
+                sts.get_caller_identity()
+                with lock:
+                    calls[0] += 1
+            except BaseException as exc:
+                with lock:
+                    failures.append(exc)
+            stop.wait(0.05)
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    time.sleep(max(0.0, signed_in + SESSION_TTL + 5 - time.time()))  # well past the end
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    session.close()
+    assert failures == [], failures[:3]
+    assert calls[0] > 100
+    assert emu.calls("StartDeviceAuthorization") == 1  # exactly one interactive login
+    completed = [(at, event) for at, event in logins if event.phase == "completed"]
+    assert len(completed) == 1
+    assert completed[0][0] < signed_in + SESSION_TTL  # before the end
+    assert emu.errors("CreateToken").get("InvalidGrantException", 0) == 0
