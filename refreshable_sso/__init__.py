@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         SSORefreshableSession,
         TemporaryCredentials,
     )
+    from refreshable_sso.sign_in_watch import SignInExpiringEvent
     from refreshable_sso.signin import (
         LogoutResult,
         login,
@@ -114,6 +115,7 @@ _LAZY: dict[str, str] = {
     "SSOConfig": "refreshable_sso.config",
     "SSORefreshableSession": "refreshable_sso.session",
     "SSOToken": "refreshable_sso.tokens",
+    "SignInExpiringEvent": "refreshable_sso.sign_in_watch",
     "StaticTokenProvider": "refreshable_sso.tokens",
     "TemporaryCredentials": "refreshable_sso.session",
     "TokenCache": "refreshable_sso.tokens",
@@ -163,6 +165,7 @@ __all__ = [
     "SSOConfig",
     "SSORefreshableSession",
     "SSOToken",
+    "SignInExpiringEvent",
     "StaticTokenProvider",
     "TemporaryCredentials",
     "TokenCache",
