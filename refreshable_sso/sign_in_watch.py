@@ -79,9 +79,10 @@ class SignInWatch:
 
     def signed_in_at(self) -> datetime | None:
         """When the current sign-in happened (None when we do not know)."""
-        version = self.cache.version()
+        # Both files: a sign-in writes the token first and then our record.
+        version = (self.cache.version(), self.cache.sign_in_record.version())
         memo = self._memo
-        if memo is not None and memo[0] == version and version is not None:
+        if memo is not None and memo[0] == version and version[0] is not None:
             return memo[1]
         token: SSOToken | None
         try:
