@@ -89,7 +89,10 @@ class ExpiredTokenHook:
         if signed_with is None:
             return None  # not signed by us (unsigned call, other credentials)
         with self._lock:
-            current = self._current_key()
+            try:
+                current = self._current_key()
+            except Exception:  # the refresh it may run failed: botocore reports the error
+                return None
             if current is not None and current != signed_with:
                 logger.info("%s for an older access key; re-sending with the current one", code)
             elif signed_with in self._refreshed:
