@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "auth",
     "discover",
     "configure",
+    "doctor",
     "console",
 )
 

@@ -106,7 +106,7 @@ class Emulator:
         if self._server is not None:
             return self
         context = ServerContext(
-            self._router, self.counters, self.faults, self.settings.max_body_bytes
+            self._router, self.counters, self.faults, self.settings.max_body_bytes, self.clock.now
         )
         try:
             server = EmulatorHTTPServer((self.settings.host, self._bound_port), context)

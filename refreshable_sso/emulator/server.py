@@ -77,6 +77,8 @@ class ServerContext:
     counters: Counters
     faults: Faults
     max_body_bytes: int
+    # The emulator clock: the Date header follows it, so a test can stand for a skewed server.
+    clock: Callable[[], float] = time.time
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -139,6 +141,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        now = self.server.context.clock() if timestamp is None else timestamp
+        return super().date_time_string(now)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
