@@ -74,7 +74,8 @@ def profile_kind(ctx: DoctorContext) -> Finding:
     if kind is ProfileKind.OTHER:
         return warn("profile", f"{name!r} has no credentials of a kind the doctor knows")
     target = ctx.sso_target()
-    assert target is not None
+    if target is None:  # not reached: SSO kinds always resolve to a target
+        return warn("profile", f"{name!r} could not be resolved")
     resolves = (
         f"account {target.account_id}, role {target.role_name}, start URL {target.start_url}, "
         f"SSO region {target.sso_region}"
