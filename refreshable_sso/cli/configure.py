@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from refreshable_sso.errors import ProfileError
+
+if TYPE_CHECKING:
+    from refreshable_sso.configfile import ConfigDocument
 
 
 def register(subparsers: Any) -> None:
@@ -87,7 +90,7 @@ def _default_session_name(start_url: str) -> str:
     return host.split(".")[0]
 
 
-def _sign_in(args: argparse.Namespace, document: Any) -> tuple[str, str, str]:
+def _sign_in(args: argparse.Namespace, document: ConfigDocument) -> tuple[str, str, str]:
     """sso-session name, start URL and region, from the arguments and the config file."""
     from refreshable_sso.configfile import sso_session_section
 

@@ -189,3 +189,16 @@ def test_missing_sign_in_is_a_clear_error(signed_in: Emulator, run_cli: Runner) 
     assert "--start-url" in result.err
     assert "nowhere" in result.err
     assert "Traceback" not in result.err
+
+
+def test_no_cached_token_names_the_login_and_writes_nothing(
+    sso_emulator: Emulator, point_at: Any, run_cli: Runner, config_path: Path
+) -> None:
+    point_at(sso_emulator)
+    config_path.write_text(HAND_WRITTEN)
+    result = _populate(run_cli, sso_emulator)
+    assert result.code == 1
+    assert "login" in result.err
+    assert SSO_SESSION in result.err
+    assert "Traceback" not in result.err
+    assert config_path.read_text() == HAND_WRITTEN
