@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from configupdater import ConfigUpdater
+from configupdater.block import Space
 from configupdater.section import Section
 
 from refreshable_sso.errors import ProfileError
@@ -124,9 +125,9 @@ class ConfigDocument:
         return True
 
     def _append_section(self, section: str, values: Mapping[str, str]) -> None:
-        text = self.text()
         last = self._doc.last_block
-        if last is not None and not text.endswith("\n\n"):
+        # Only the last block decides (rendering the whole file per section would be quadratic).
+        if last is not None and not (isinstance(last, Space) or str(last).endswith("\n\n")):
             # Keep a blank line between the existing text and ours, outside our section.
             last.add_after.space(1)
         self._doc.add_section(section)
