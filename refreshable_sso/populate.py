@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from refreshable_sso.configfile import ConfigDocument, profile_section, sso_session_section
 from refreshable_sso.errors import ConfigurationError, ProfileError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # configupdater and discovery load only when a run needs them
+    from refreshable_sso.configfile import ConfigDocument
     from refreshable_sso.discovery import RoleInfo
 
 GENERATED_KEY = "refreshable_sso_generated"
@@ -155,6 +155,8 @@ def profile_values(role: RoleInfo, options: PopulateOptions) -> dict[str, str]:
 
 def ensure_sso_session(document: ConfigDocument, options: PopulateOptions) -> bool:
     """Create ``[sso-session NAME]`` when missing; refuse one that names another sign-in."""
+    from refreshable_sso.configfile import sso_session_section
+
     section = sso_session_section(options.sso_session)
     existing = document.section_values(section)
     if not existing:
@@ -184,6 +186,8 @@ def populate(
     """Apply the profiles for ``roles`` to ``document`` (in memory). Raises ``ProfileError``
     naming every hand-written profile in the way unless ``options.force``; then the document
     is left as it was."""
+    from refreshable_sso.configfile import profile_section
+
     check_template(options.profile_name)
     wanted: dict[str, dict[str, str]] = {}
     origin: dict[str, RoleInfo] = {}
