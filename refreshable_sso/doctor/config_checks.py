@@ -60,9 +60,16 @@ def profile_kind(ctx: DoctorContext) -> Finding:
             f"chain: {chain}",
         )
     if kind is ProfileKind.CREDENTIAL_PROCESS:
+        ours = ctx.sso_target()
+        via = (
+            f"; our command, for account {ours.account_id}, role {ours.role_name} of "
+            f"{'sso-session ' + ours.sso_session if ours.sso_session else ours.start_url}"
+            if ours
+            else ""
+        )
         return ok(
             "profile",
-            f"{name!r} runs a credential_process",
+            f"{name!r} runs a credential_process{via}",
             f"credential_process = {section.get('credential_process')}",
         )
     if kind is ProfileKind.STATIC_KEYS:

@@ -5,7 +5,9 @@ Read once with botocore's own loader (so we see what boto3 sees); every check wo
 
 from __future__ import annotations
 
+import itertools
 import os
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -111,9 +113,12 @@ class DoctorContext:
         return names
 
     def sso_target(self) -> SSOTarget | None:
-        """The SSO profile at the root of the chain, resolved like botocore does."""
+        """The SSO profile at the root of the chain, resolved like botocore does (or the
+        sign-in our own ``credential-process`` command is told to use)."""
         root = self.chain()[-1]
         kind = self.kind(root)
+        if kind is ProfileKind.CREDENTIAL_PROCESS:
+            return self._our_credential_process(root)
         if kind not in (ProfileKind.SSO_SESSION, ProfileKind.LEGACY_SSO):
             return None
         section = self.section(root)
@@ -132,4 +137,36 @@ class DoctorContext:
             role_name=get("sso_role_name", section),
             sso_session=session_name,
             scopes=get("sso_registration_scopes", source),
+        )
+
+    def _our_credential_process(self, profile: str) -> SSOTarget | None:
+        """``refreshable-sso credential-process --sso-session S ...`` names its sign-in."""
+        try:
+            argv = shlex.split(str(self.section(profile).get("credential_process", "")))
+        except ValueError:
+            return None
+        if "credential-process" not in argv or not argv[0].endswith("refreshable-sso"):
+            return None
+        options: dict[str, str] = {}
+        for flag, value in itertools.pairwise(argv):
+            if flag.startswith("--"):
+                options[flag[2:]] = value
+        if "profile" in options:
+            if self.kind(options["profile"]) not in (
+                ProfileKind.SSO_SESSION,
+                ProfileKind.LEGACY_SSO,
+            ):
+                return None
+            inner = DoctorContext(options["profile"], self.config_path, self.environ, self.config)
+            return inner.sso_target()
+        session = options.get("sso-session")
+        section = self.sso_sessions.get(session or "", {})
+        return SSOTarget(
+            profile=profile,
+            start_url=options.get("start-url") or (str(section.get("sso_start_url", "")) or None),
+            sso_region=options.get("sso-region") or (str(section.get("sso_region", "")) or None),
+            account_id=options.get("account-id"),
+            role_name=options.get("role-name"),
+            sso_session=session,
+            scopes=str(section.get("sso_registration_scopes", "")) or None,
         )

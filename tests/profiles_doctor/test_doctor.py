@@ -357,3 +357,23 @@ def test_role_chain_resolves_to_its_sso_root(
     assert f"SSO profile '{PROFILE}'" in finding["summary"]
     assert finding["evidence"] == [f"chain: deploy -> {PROFILE}"]
     assert _find(report, "token", "OK")
+
+
+def test_our_credential_process_profile_is_checked_like_its_sign_in(
+    sso_emulator: Emulator, point_at: Any, run_cli: Runner, config_path: Path
+) -> None:
+    emu = point_at(sso_emulator)
+    emu.seed_token_cache()  # under the start URL: the command's sso-session will not find it
+    config_path.write_text(
+        _config(emu) + "\n[profile cp]\ncredential_process = refreshable-sso credential-process "
+        f"--sso-session {SSO_SESSION} --sso-region {emu.region} --account-id 111111111111 "
+        "--role-name AdministratorAccess\n"
+    )
+    code, report = _doctor(run_cli, profile="cp")
+    assert code == 1
+    summary = _find(report, "profile", "OK")[0]["summary"]
+    assert "our command, for account 111111111111, role AdministratorAccess" in summary
+    assert "another key" in _find(report, "token", "FAIL")[0]["summary"]
+    fixed = run_cli("doctor", "--profile", "cp", "--fix")
+    assert fixed.code == 0, fixed.out
+    assert token_cache_path(emu.start_url, SSO_SESSION).exists()
