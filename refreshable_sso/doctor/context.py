@@ -52,8 +52,8 @@ class SSOTarget:
 class DoctorContext:
     profile: str
     config_path: Path
-    environ: Mapping[str, str]
-    config: dict[str, Any] | None = None
+    environ: Mapping[str, str] = field(repr=False)  # may hold AWS_SECRET_ACCESS_KEY
+    config: dict[str, Any] | None = field(default=None, repr=False)
     config_error: str | None = None
     sso_cache: Path = field(default_factory=sso_cache_dir)
     cli_cache: Path = field(default_factory=cli_cache_dir)

@@ -14,6 +14,7 @@ import pytest
 
 from refreshable_sso._paths import token_cache_path
 from refreshable_sso.cachefile import JsonCacheFile
+from refreshable_sso.doctor.context import DoctorContext
 from refreshable_sso.emulator import Emulator
 
 from .conftest import SSO_SESSION, Runner
@@ -291,6 +292,7 @@ def test_environment_overrides_are_reported(
     monkeypatch.setenv("AWS_PROFILE", "someone-else")
     result = run_cli("doctor", "--profile", PROFILE, "--json")
     assert "not-shown" not in result.out
+    assert "not-shown" not in repr(DoctorContext.load(PROFILE))
     report = json.loads(result.out)
     assert result.code == 0  # reported, not failures
     warned = _find(report, "environment", "WARN")
