@@ -26,6 +26,8 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 # IAM role names and permission set names: letters, digits and + = , . @ _ - (1-64 characters).
 _ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 _LOOPBACK_NAMES = frozenset({"localhost"})
+# Our own override of the console federation endpoint (``emu.env()`` sets it).
+FEDERATION_ENDPOINT_ENV = "REFRESHABLE_SSO_FEDERATION_ENDPOINT"
 _SECRET_WORDS = ("secret", "token", "password", "passwd", "credential", "access_key", "session_key")
 
 
@@ -187,6 +189,9 @@ class EndpointConfig(BaseModel):
     sso: str | None = None
     sso_oidc: str | None = None
     sts: str | None = None
+    # The console federation endpoint (getSigninToken / login); None: FEDERATION_ENDPOINT_ENV,
+    # else the partition's https://signin.../federation.
+    federation: str | None = None
 
     @field_validator("sso", "sso_oidc", "sts")
     @classmethod
@@ -194,6 +199,11 @@ class EndpointConfig(BaseModel):
         if value is None:
             return None
         return _check_url(value, f"endpoint {info.field_name}")
+
+    @field_validator("federation")
+    @classmethod
+    def _federation_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value, "endpoint federation")
 
 
 class CacheConfig(BaseModel):

@@ -530,6 +530,23 @@ class SSORefreshableSession(boto3.Session):
         """Alias of ``get_identity()``."""
         return self.get_identity()
 
+    def console_url(
+        self, destination: str | None = None, duration: int | None = None, **options: Any
+    ) -> str:
+        """An AWS console sign-in URL as this role (see ``refreshable_sso.console.console_url``;
+        ``endpoints.federation`` is honoured). The URL is a credential: do not log it."""
+        from refreshable_sso import console
+
+        options.setdefault("endpoint", self._config.endpoints.federation)
+        options.setdefault("timeout", self._http.read_timeout)
+        return console.console_url(
+            self.ensure_valid_credentials().as_dict(),
+            self.region_name or self._config.sso.sso_region,
+            destination=destination,
+            duration=duration,
+            **options,
+        )
+
     # -- clients and discovery ----------------------------------------------------------------
 
     def client(self, *args: Any, **kwargs: Any) -> Any:

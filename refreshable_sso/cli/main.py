@@ -16,7 +16,16 @@ from collections.abc import Sequence
 from refreshable_sso.errors import RefreshableSSOError
 
 # Modules (under refreshable_sso.cli) that contribute commands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "whoami", "emulator", "auth", "discover")
+COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
+    "whoami",
+    "emulator",
+    "auth",
+    "discover",
+    "configure",
+    "doctor",
+    "console",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,12 +15,14 @@ from pydantic import ValidationError
 
 from refreshable_sso import _paths
 from refreshable_sso.cachefile import JsonCacheFile
+from refreshable_sso.config import FEDERATION_ENDPOINT_ENV
 from refreshable_sso.emulator.authority import REFRESH_SCOPE, Authority
 from refreshable_sso.emulator.clock import Clock
 from refreshable_sso.emulator.control import ControlEndpoints
 from refreshable_sso.emulator.counters import Counters
 from refreshable_sso.emulator.directory import Directory
 from refreshable_sso.emulator.faults import Faults
+from refreshable_sso.emulator.federation import FederationService
 from refreshable_sso.emulator.oidc import OIDCService
 from refreshable_sso.emulator.pages import Pages
 from refreshable_sso.emulator.portal import PortalService
@@ -95,6 +97,7 @@ class Emulator:
             Pages(self._authority),
             ControlEndpoints(self._authority, self.counters),
             lambda: self.url,
+            federation=FederationService(self._authority),
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -181,11 +184,13 @@ class Emulator:
         return self.settings.region
 
     def env(self) -> dict[str, str]:
-        """Environment variables that point botocore's sso, sso-oidc and sts clients here."""
+        """Environment variables that point botocore's sso, sso-oidc and sts clients here,
+        and console sign-in (``REFRESHABLE_SSO_FEDERATION_ENDPOINT``) at ``/federation``."""
         return {
             "AWS_ENDPOINT_URL_SSO": self.url,
             "AWS_ENDPOINT_URL_SSO_OIDC": self.url,
             "AWS_ENDPOINT_URL_STS": self.url,
+            FEDERATION_ENDPOINT_ENV: f"{self.url}/federation",
         }
 
     # -- directory shortcuts ---------------------------------------------------------------

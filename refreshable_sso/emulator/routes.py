@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from refreshable_sso.emulator.control import ControlEndpoints
+from refreshable_sso.emulator.federation import CONSOLE_PATH, FederationService
 from refreshable_sso.emulator.oidc import OIDCService
 from refreshable_sso.emulator.pages import Pages
 from refreshable_sso.emulator.portal import PortalService
@@ -20,6 +21,7 @@ def build_router(
     pages: Pages,
     control: ControlEndpoints,
     base_url: Callable[[], str],
+    federation: FederationService | None = None,
 ) -> Router:
     """The route table. Pages and control endpoints are counted but never faulted."""
 
@@ -64,4 +66,14 @@ def build_router(
     for method, path, name, handler in unfaulted:
         service = Service.STS if path == "/" else Service.CONTROL
         router.add(method, path, Route(name, service, handler, faultable=False))
+    if federation is not None:
+        for method in ("GET", "POST"):
+            router.add(
+                method, "/federation", Route("Federation", Service.CONTROL, federation.handle)
+            )
+        router.add(
+            "GET",
+            CONSOLE_PATH,
+            Route("FederationConsole", Service.CONTROL, federation.console, faultable=False),
+        )
     return router

@@ -44,6 +44,7 @@ def test_env_points_all_three_services_at_one_url(sso_emulator: Emulator) -> Non
         "AWS_ENDPOINT_URL_SSO": sso_emulator.url,
         "AWS_ENDPOINT_URL_SSO_OIDC": sso_emulator.url,
         "AWS_ENDPOINT_URL_STS": sso_emulator.url,
+        "REFRESHABLE_SSO_FEDERATION_ENDPOINT": f"{sso_emulator.url}/federation",
     }
     assert sso_emulator.start_url.startswith("https://d-")
     assert sso_emulator.start_url.endswith(".awsapps.com/start")
