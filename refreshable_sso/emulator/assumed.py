@@ -29,6 +29,7 @@ class AssumedCredentials:
     user_name: str
     source_identity: str | None
     expires_at: float
+    issued_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,11 @@ class AssumedSessions:
     def get(self, access_key_id: str) -> AssumedCredentials | None:
         with self._lock:
             return self._by_key.get(access_key_id)
+
+    def issued(self) -> list[AssumedCredentials]:
+        """Every session still remembered, oldest first."""
+        with self._lock:
+            return sorted(self._by_key.values(), key=lambda c: c.issued_at)
 
     def __len__(self) -> int:
         with self._lock:

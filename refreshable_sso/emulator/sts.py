@@ -190,6 +190,7 @@ class STSService:
             user_name=caller.user_name,
             source_identity=source_identity or caller.source_identity,
             expires_at=now + (min(lifetime, ttl) if ttl is not None else lifetime),
+            issued_at=now,
         )
         self.assumed.add(issued, now)
         who = Caller.of_assumed(issued)
