@@ -59,7 +59,8 @@ def write_config(home: Path, emu: Emulator, extra: str = "") -> Path:
         f"role_arn = {AUDIT}\n"
         "source_profile = deploy\n"
         "role_session_name = auditor\n"
-        "duration_seconds = 3600\n" + extra
+        "duration_seconds = 3600\n"
+        "region = us-east-1\n" + extra
     )
     return config
 
