@@ -69,12 +69,20 @@ def test_sixteen_threads_across_expiries_of_a_two_hop_chain(
                     stop.set()
             time.sleep(0.02)
 
+    started = time.monotonic()
     threads = [threading.Thread(target=worker) for _ in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
     stop.set()
+    print(
+        f"\n{time.monotonic() - started:.1f} s, {THREADS} threads: "
+        f"{emu.calls('GetCallerIdentity')} calls, {len(failures)} failed, "
+        f"{len(emu.assumed_role_sessions('Deploy'))} Deploy + "
+        f"{len(emu.assumed_role_sessions('Audit'))} Audit AssumeRole, "
+        f"{emu.calls('GetRoleCredentials')} GetRoleCredentials"
+    )
     assert not failures, failures[:3]
     assert len(final_keys) > GENERATIONS
     for role in ("Deploy", "Audit"):
