@@ -28,6 +28,7 @@ from typing import Any
 
 from botocore.credentials import Credentials, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import SecretStr
 
 from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, status_code, sts_client
 from refreshable_sso._paths import cli_cache_dir
@@ -94,10 +95,13 @@ class AssumedCredentials:
         arn: str,
     ) -> None:
         self.access_key_id = access_key_id
-        self.secret_access_key = secret_access_key
-        self.session_token = session_token
+        self.secret_access_key = SecretStr(secret_access_key)
+        self.session_token = SecretStr(session_token)
         self.expiration = expiration.astimezone(timezone.utc)
         self.arn = arn
+
+    def __reduce__(self) -> Any:
+        raise TypeError("AssumedCredentials holds secrets and is not picklable")
 
     def __repr__(self) -> str:
         return (
@@ -136,8 +140,8 @@ class AssumedCredentials:
         """What botocore's ``JSONFileCache`` writes for an AssumeRole response."""
         creds: dict[str, str] = {
             "AccessKeyId": self.access_key_id,
-            "SecretAccessKey": self.secret_access_key,
-            "SessionToken": self.session_token,
+            "SecretAccessKey": self.secret_access_key.get_secret_value(),
+            "SessionToken": self.session_token.get_secret_value(),
             "Expiration": self.expiration.isoformat(),
         }
         if self.account_id:
@@ -147,8 +151,8 @@ class AssumedCredentials:
     def to_botocore_metadata(self) -> dict[str, str]:
         return {
             "access_key": self.access_key_id,
-            "secret_key": self.secret_access_key,
-            "token": self.session_token,
+            "secret_key": self.secret_access_key.get_secret_value(),
+            "token": self.session_token.get_secret_value(),
             "expiry_time": self.expiration.isoformat(),
         }
 
