@@ -16,8 +16,8 @@ from refreshable_sso.errors import AssumeRoleError, ConfigurationError
 from .conftest import AUDIT, DEPLOY, MFA_ROLE, MFA_SERIAL, PARTNER, SSO_SESSION, chained
 
 THREADS = 16
-TTL = 4.0  # seconds every assumed-role credential lives (emulator knob)
-ADVISORY, MANDATORY = 1.5, 0.75
+TTL = 5.0  # seconds every assumed-role credential lives (emulator knob)
+ADVISORY, MANDATORY = 2.5, 1.5  # generous: a loaded machine delays signed calls
 GENERATIONS = 4  # final credentials seen: 3 expiries crossed
 
 

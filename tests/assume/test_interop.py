@@ -94,7 +94,7 @@ class _OurCredentials(CredentialProvider):
 
 
 def test_boto3_refresh_session_sts_on_top_of_ours(sso_emulator_factory: Any) -> None:
-    emu: Emulator = sso_emulator_factory(auto_approve=True, assumed_role_ttl=3)
+    emu: Emulator = sso_emulator_factory(auto_approve=True, assumed_role_ttl=4)
     emu.seed_token_cache(sso_session_name="corp")
     ours = SSORefreshableSession(
         start_url=emu.start_url,
@@ -113,8 +113,8 @@ def test_boto3_refresh_session_sts_on_top_of_ours(sso_emulator_factory: Any) -> 
         sts_client_kwargs={"endpoint_url": emu.url},
         botocore_session=core,
         region_name="us-east-1",
-        advisory_timeout=1,
-        mandatory_timeout=0,
+        advisory_timeout=2,
+        mandatory_timeout=1,
     )
     # not brs.client("sts", endpoint_url=...): brs caches that one, its source-signed STS client
     sts = brs.client("sts", endpoint_url=emu.url, region_name="us-east-1")
@@ -124,7 +124,7 @@ def test_boto3_refresh_session_sts_on_top_of_ours(sso_emulator_factory: Any) -> 
             "arn:aws:sts::222222222222:assumed-role/Deploy/brs"
         )
         keys.add(brs.get_credentials().get_frozen_credentials().access_key)
-        time.sleep(2.2)  # real time moves the 3 s credentials on
+        time.sleep(2.2)  # real time moves the 4 s credentials into the advisory window
     assert len(keys) >= 2  # brs refreshed through our credentials
     assert emu.calls("GetRoleCredentials") == 1
     # and our own session is untouched by brs
