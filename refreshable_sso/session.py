@@ -351,6 +351,11 @@ class SSORefreshableSession(boto3.Session):
     ) -> SSORefreshableSession:
         """A sibling session one hop further: ``role_arn`` assumed with this session's
         credentials (same token provider, same sign-in). ``hop`` takes AssumeRoleConfig fields."""
+        if isinstance(role_arn, AssumeRoleConfig) and hop:
+            raise ConfigurationError(
+                "assume_role(): pass either an AssumeRoleConfig or role_arn with keyword fields, "
+                f"not both (got extra {sorted(hop)})"
+            )
         config = (
             role_arn if isinstance(role_arn, AssumeRoleConfig) else {"role_arn": role_arn, **hop}
         )

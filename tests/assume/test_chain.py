@@ -122,6 +122,8 @@ def test_sibling_session_one_hop_further_shares_the_token_provider(signed_in: Em
     assert deploy.whoami()["Arn"] == "arn:aws:sts::222222222222:assumed-role/Deploy/deployer"
     # the Deploy hop was assumed once and shared through the assume-role cache file
     assert len(signed_in.assumed_role_sessions("Deploy")) == 1
+    with pytest.raises(ConfigurationError, match="not both"):
+        deploy.assume_role(AssumeRoleConfig(role_arn=AUDIT), external_id="xx")
 
 
 def test_external_id_and_mfa_hops(signed_in: Emulator) -> None:
