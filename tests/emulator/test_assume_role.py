@@ -23,12 +23,16 @@ MFA_ROLE = "arn:aws:iam::222222222222:role/MfaProtected"
 MFA_SERIAL = "arn:aws:iam::111111111111:mfa/alice"
 
 
-def _sso_sts(emu: Emulator, role: str = "AdministratorAccess") -> Any:
+def _sso_creds(emu: Emulator, role: str = "AdministratorAccess") -> dict[str, Any]:
     token = emu.sign_in()["accessToken"]
-    creds = client(emu, "sso").get_role_credentials(
+    creds: dict[str, Any] = client(emu, "sso").get_role_credentials(
         accessToken=token, accountId="111111111111", roleName=role
     )["roleCredentials"]
-    return sts_for(emu, creds, NO_RETRY)
+    return creds
+
+
+def _sso_sts(emu: Emulator, role: str = "AdministratorAccess") -> Any:
+    return sts_for(emu, _sso_creds(emu, role), NO_RETRY)
 
 
 def _assumed_sts(emu: Emulator, response: dict[str, Any]) -> Any:
@@ -216,15 +220,7 @@ def test_assumed_role_ttl_and_expiry_on_the_emulator_clock(
 
 
 def test_faults_and_retries_cover_assume_role(sso_emulator: Emulator) -> None:
-    sts = _sso_sts(sso_emulator)
-    retrying = sts_for(
-        sso_emulator,
-        {
-            "accessKeyId": sts._request_signer._credentials.access_key,
-            "secretAccessKey": sts._request_signer._credentials.secret_key,
-            "sessionToken": sts._request_signer._credentials.token,
-        },
-    )
+    retrying = sts_for(sso_emulator, _sso_creds(sso_emulator))  # botocore's standard retries
     sso_emulator.faults.fail_next("AssumeRole", status=500)
     assert retrying.assume_role(RoleArn=DEPLOY, RoleSessionName="rr")["Credentials"]
     assert sso_emulator.errors("AssumeRole") == {"InternalFailure": 1}
