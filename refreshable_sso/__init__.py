@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         CacheInfo,
     )
     from refreshable_sso.config import (
+        AssumeRoleConfig,
         CacheConfig,
         EndpointConfig,
         HttpConfig,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         list_roles,
     )
     from refreshable_sso.errors import (
+        AssumeRoleError,
         CacheFileError,
         ConfigurationError,
         CorruptCacheFileError,
@@ -92,6 +94,8 @@ _LAZY: dict[str, str] = {
     "ConfigurationError": "refreshable_sso.errors",
     "CorruptCacheFileError": "refreshable_sso.errors",
     "CredentialRefreshError": "refreshable_sso.errors",
+    "AssumeRoleConfig": "refreshable_sso.config",
+    "AssumeRoleError": "refreshable_sso.errors",
     "DeviceCodeProvider": "refreshable_sso.tokens",
     "DiscoveryError": "refreshable_sso.errors",
     "EndpointConfig": "refreshable_sso.config",
@@ -131,6 +135,8 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "AccountInfo",
+    "AssumeRoleConfig",
+    "AssumeRoleError",
     "AuthorizationCodeProvider",
     "CacheConfig",
     "CacheFileError",

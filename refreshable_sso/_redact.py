@@ -53,9 +53,14 @@ _HEADER_VALUE = re.compile(
 )
 
 
+# <SecretAccessKey>value</SecretAccessKey> in STS query-protocol (XML) responses (AssumeRole).
+_XML_VALUE = re.compile(r"(?P<open><(?P<tag>SecretAccessKey|SessionToken)>)[^<]*(?=</(?P=tag)>)")
+
+
 def redact(text: str) -> str:
     """``text`` with the values of secret keys and headers replaced by ``***``."""
     text = _JSON_VALUE.sub(lambda m: f"{m['key']}{m['q']}{MASK}{m['q']}", text)
+    text = _XML_VALUE.sub(lambda m: f"{m['open']}{MASK}", text)
     return _HEADER_VALUE.sub(lambda m: f"{m['key']}{m['q']}{MASK}", text)
 
 

@@ -10,13 +10,22 @@ botocore. ``validate`` / ``validate_session_config`` turn pydantic's ``Validatio
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from refreshable_sso._aws import HttpSettings
 from refreshable_sso.errors import ConfigurationError
@@ -435,7 +444,128 @@ def validate_session_config(
     return config
 
 
+# -- role chaining (sts:AssumeRole hops on top of the SSO role) ---------------------------------
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@/-]*/)?[\w+=,.@-]{1,64}$")
+_ROLE_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+_MFA_SERIAL = re.compile(r"^[\w+=/:,.@-]{9,256}$")
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+
+
+class AssumeRoleConfig(BaseModel):
+    """One ``sts:AssumeRole`` hop, signed with the credentials of the hop before it.
+
+    ``mfa_token_provider`` (a callable, an argv list or a static code; see ``refreshable_sso.mfa``)
+    is asked for a code on every AssumeRole of a hop with ``mfa_serial``.
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", hide_input_in_errors=True, arbitrary_types_allowed=True
+    )
+
+    role_arn: str
+    role_session_name: str | None = None
+    external_id: str | None = None
+    duration_seconds: int | None = Field(default=None, ge=900, le=43200)
+    policy: str | None = None
+    tags: dict[str, str] | None = None
+    source_identity: str | None = None
+    mfa_serial: str | None = None
+    mfa_token_provider: Any = Field(default=None, repr=False)
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_arn(cls, value: str) -> str:
+        if not _ROLE_ARN.match(value):
+            raise ValueError(
+                "role_arn must be an IAM role ARN such as 'arn:aws:iam::222222222222:role/Deploy'"
+            )
+        return value
+
+    @field_validator("role_session_name", "source_identity")
+    @classmethod
+    def _session_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not _ROLE_SESSION_NAME.match(value):
+            raise ValueError(
+                f"{info.field_name} must be 2-64 characters of letters, digits and + = , . @ _ -"
+            )
+        return value
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: str | None) -> str | None:
+        if value is not None and not _EXTERNAL_ID.match(value):
+            raise ValueError(
+                "external_id must be 2-1224 characters of letters, digits and + = , . @ : / _ -"
+            )
+        return value
+
+    @field_validator("mfa_serial")
+    @classmethod
+    def _mfa_serial(cls, value: str | None) -> str | None:
+        if value is not None and not _MFA_SERIAL.match(value):
+            raise ValueError(
+                "mfa_serial must be an MFA device ARN such as 'arn:aws:iam::111111111111:mfa/alice'"
+            )
+        return value
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _policy(cls, value: object) -> object:
+        if isinstance(value, Mapping):
+            return json.dumps(value)
+        if isinstance(value, str):
+            try:
+                loaded = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError(
+                    "policy must be a JSON policy document (a dict or its JSON text)"
+                ) from None
+            if not isinstance(loaded, dict):
+                raise ValueError("policy must be a JSON object with 'Version' and 'Statement'")
+        return value
+
+    @model_validator(mode="after")
+    def _mfa_pair(self) -> AssumeRoleConfig:
+        if self.mfa_token_provider is not None:
+            if self.mfa_serial is None:
+                raise ValueError("mfa_token_provider needs mfa_serial (the MFA device ARN) as well")
+            from refreshable_sso.mfa import mfa_token_provider
+
+            mfa_token_provider(self.mfa_token_provider)  # refuses a shape it cannot use
+        return self
+
+
+def parse_assume_role(value: object) -> tuple[tuple[AssumeRoleConfig, ...], list[str]]:
+    """``assume_role=``: one hop (model or dict) or a list of them; (hops, problems)."""
+    if value is None:
+        return (), []
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not items:
+        return (), ["assume_role: an empty list; pass None for no role chaining"]
+    hops: list[AssumeRoleConfig] = []
+    problems: list[str] = []
+    for i, item in enumerate(items):
+        where = "assume_role" if len(items) == 1 else f"assume_role[{i}]"
+        if isinstance(item, AssumeRoleConfig):
+            hops.append(item)
+            continue
+        if not isinstance(item, Mapping):
+            problems.append(
+                f"{where}: expected an AssumeRoleConfig or a dict, got {type(item).__name__}"
+            )
+            continue
+        try:
+            hops.append(AssumeRoleConfig.model_validate(dict(item)))
+        except ValidationError as exc:
+            problems.extend(f"{where}.{line}" for line in describe_validation_error(exc))
+        except ConfigurationError as exc:
+            problems.extend(f"{where}.mfa_token_provider: {p}" for p in exc.problems or [str(exc)])
+    return tuple(hops), problems
+
+
 __all__ = [
+    "AssumeRoleConfig",
     "CacheConfig",
     "EndpointConfig",
     "HttpConfig",
@@ -444,6 +574,7 @@ __all__ = [
     "SessionConfig",
     "configuration_error",
     "describe_validation_error",
+    "parse_assume_role",
     "validate",
     "validate_session_config",
 ]

@@ -169,6 +169,27 @@ class IdentityError(RefreshableSSOError):
     """``sts:GetCallerIdentity`` failed or returned something that is not an SSO role identity."""
 
 
+class AssumeRoleError(RefreshableSSOError):
+    """``sts:AssumeRole`` failed for one hop of a role chain (or its MFA code could not be had)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        role_arn: str,
+        status_code: int | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        self.role_arn = role_arn
+        self.status_code = status_code
+        self.error_code = error_code
+        detail = ", ".join(
+            p for p in (f"HTTP {status_code}" if status_code else "", error_code or "") if p
+        )
+        suffix = f" ({detail})" if detail else ""
+        super().__init__(f"Could not assume role {role_arn}{suffix}: {message}")
+
+
 class TokenChainError(TokenProviderDeclined):
     """Every provider of a ``ChainTokenProvider`` declined; ``reasons`` says why, in order."""
 
@@ -179,6 +200,7 @@ class TokenChainError(TokenProviderDeclined):
 
 
 __all__ = [
+    "AssumeRoleError",
     "CacheFileError",
     "ConfigurationError",
     "CorruptCacheFileError",

@@ -163,4 +163,96 @@ def _incomplete(profile_name: str, path: Path, problems: list[str]) -> ProfileEr
     )
 
 
-__all__ = ["SSOProfile", "config_file_path", "load_sso_profile"]
+# -- role_arn + source_profile chains (down to an SSO profile) ---------------------------------
+
+_HOP_KEYS = ("external_id", "role_session_name", "mfa_serial")
+
+
+@dataclass(frozen=True)
+class ChainedProfile:
+    """A profile resolved to its SSO profile plus the AssumeRole hops on top, innermost first."""
+
+    profile_name: str
+    sso: SSOProfile
+    hops: tuple[dict[str, Any], ...]
+    region: str | None = None
+
+
+def load_profile_chain(profile_name: str, *, config_file: Path | None = None) -> ChainedProfile:
+    """Follow ``role_arn`` + ``source_profile`` down to an SSO profile, any depth.
+
+    A loop is refused with a ``ProfileError`` naming the cycle; ``credential_source`` is refused
+    (the chain must start at IAM Identity Center).
+    """
+    path = config_file or config_file_path()
+    profiles: dict[str, dict[str, Any]] = _load(path, profile_name).get("profiles", {})
+    visited = [profile_name]
+    hops: list[dict[str, Any]] = []
+    current = profile_name
+    region: str | None = None
+    while True:
+        profile = profiles.get(current)
+        if profile is None or "role_arn" not in profile:
+            break
+        region = region or profile.get("region")
+        label = f"[profile {current}]"
+        if "credential_source" in profile:
+            raise ProfileError(
+                f"Profile {current!r} in {path} uses credential_source "
+                f"{profile['credential_source']!r}, which refreshable_sso does not support: the "
+                "chain must start at an IAM Identity Center profile. Use source_profile = "
+                "<an SSO profile> instead.",
+                [f"{label}: credential_source is not supported"],
+            )
+        source = str(profile.get("source_profile", "")).strip()
+        if not source:
+            raise ProfileError(
+                f"Profile {current!r} in {path} has role_arn but no source_profile; add "
+                "source_profile = <the profile whose credentials assume the role>.",
+                [f"{label}: missing key 'source_profile'"],
+            )
+        if source in visited:
+            cycle = " -> ".join([*visited[visited.index(source) :], source])
+            raise ProfileError(
+                f"Profile {profile_name!r} in {path}: source_profile loops ({cycle}). "
+                "Point the last source_profile at an SSO profile.",
+                [f"source_profile cycle: {cycle}"],
+            )
+        if source not in profiles:
+            raise ProfileError(
+                f"Profile {current!r} in {path} refers to source_profile {source!r}, which does "
+                "not exist.",
+                [f"{label}: source_profile {source!r} not found"],
+            )
+        hops.insert(0, _hop(current, profile, path))
+        visited.append(source)
+        current = source
+    sso = load_sso_profile(current, config_file=path)
+    return ChainedProfile(profile_name, sso, tuple(hops), region or sso.region)
+
+
+def _hop(name: str, profile: dict[str, Any], path: Path) -> dict[str, Any]:
+    hop: dict[str, Any] = {"role_arn": str(profile["role_arn"]).strip()}
+    for key in _HOP_KEYS:
+        if str(profile.get(key, "")).strip():
+            hop[key] = str(profile[key]).strip()
+    raw = str(profile.get("duration_seconds", "")).strip()
+    if raw:
+        try:
+            hop["duration_seconds"] = int(raw)
+        except ValueError:
+            raise ProfileError(
+                f"Profile {name!r} in {path}: duration_seconds {raw!r} is not a whole number "
+                "of seconds (900-43200).",
+                [f"[profile {name}]: duration_seconds must be an integer"],
+            ) from None
+    return hop
+
+
+__all__ = [
+    "ChainedProfile",
+    "SSOProfile",
+    "config_file_path",
+    "load_profile_chain",
+    "load_sso_profile",
+]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -21,14 +21,17 @@ import boto3
 from botocore.credentials import DeferredRefreshableCredentials, RefreshableCredentials
 
 from refreshable_sso import _redact, discovery
+from refreshable_sso.assume import RoleChain
 from refreshable_sso.clients import CacheInfo, ClientCache
 from refreshable_sso.config import (
+    AssumeRoleConfig,
     CacheConfig,
     EndpointConfig,
     HttpConfig,
     RefreshConfig,
     SessionConfig,
     SSOConfig,
+    parse_assume_role,
     validate,
     validate_session_config,
 )
@@ -37,7 +40,7 @@ from refreshable_sso.discovery import AccountInfo, RoleInfo
 from refreshable_sso.errors import ConfigurationError, LoginRequiredError
 from refreshable_sso.expired_token import ExpiredTokenHook
 from refreshable_sso.identity import Identity, get_caller_identity
-from refreshable_sso.profiles import load_sso_profile
+from refreshable_sso.profiles import load_profile_chain
 from refreshable_sso.sign_in_watch import DEFAULT_BEFORE, SignInCallback, SignInWatch
 from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import TokenProvider, utcnow
@@ -147,12 +150,15 @@ class SSORefreshableSession(boto3.Session):
         on_login: Callable[..., Any] | None = None,
         profile_name: str | None = None,
         botocore_session: Any = None,
+        assume_role: AssumeRoleConfig | Mapping[str, Any] | Sequence[Any] | None = None,
         **unexpected: Any,
     ) -> None:
         _refuse_unexpected(unexpected)
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
             login = policy.default_login_policy()
         provider_problems = _provider_problems(token_provider, login_provider, login)
+        hops, hop_problems = parse_assume_role(assume_role)
+        provider_problems.extend(hop_problems)
         config = validate_session_config(
             sso=sso,
             refresh=refresh,
@@ -203,6 +209,8 @@ class SSORefreshableSession(boto3.Session):
         self._token_provider = self._build_token_provider(token_provider, login_provider, on_login)
         self._sign_in_watch = self._build_sign_in_watch()
         self._fetcher = self._build_fetcher()
+        self._assume_role: tuple[AssumeRoleConfig, ...] = hops
+        self._chain: RoleChain | None = self._build_chain() if hops else None
         self._client_cache = self._build_client_cache()
         # Read once: the hot path of a cached client() must not look the region up every call.
         self._default_region: str | None = self.region_name
@@ -222,17 +230,30 @@ class SSORefreshableSession(boto3.Session):
 
     @classmethod
     def from_profile(cls, profile_name: str, **kwargs: Any) -> SSORefreshableSession:
-        """A session for an SSO profile of ``~/.aws/config`` (``sso_session`` or legacy style).
+        """A session for an SSO profile of ``~/.aws/config`` (``sso_session`` or legacy style),
+        or for a ``role_arn`` + ``source_profile`` profile chained down to one (any depth; pass
+        ``mfa_token_provider=`` for hops with ``mfa_serial``).
 
         Keyword arguments are passed on and win over the profile (e.g. ``advisory_timeout``).
         Raises ``ProfileError`` naming the profile and every missing key.
         """
-        profile = load_sso_profile(profile_name)
+        chained = load_profile_chain(profile_name)
+        profile = chained.sso
         fields = profile.sso_fields()
         for key, value in fields.items():
             kwargs.setdefault(key, value)
-        if profile.region and kwargs.get("region_name") is None:
-            kwargs["region_name"] = profile.region
+        region = chained.region
+        if region and kwargs.get("region_name") is None:
+            kwargs["region_name"] = region
+        mfa = kwargs.pop("mfa_token_provider", None)
+        if chained.hops:
+            kwargs.setdefault(
+                "assume_role",
+                [
+                    {**hop, "mfa_token_provider": mfa} if "mfa_serial" in hop and mfa else hop
+                    for hop in chained.hops
+                ],
+            )
         kwargs.setdefault("profile_name", profile_name)
         return cls(**kwargs)
 
@@ -336,6 +357,62 @@ class SSORefreshableSession(boto3.Session):
             min_remaining=self._config.refresh.advisory_timeout,
         )
 
+    def _build_chain(self) -> RoleChain:
+        """AssumeRole hops on top of the SSO role (``assume_role=``), cached like role creds."""
+        refresh = self._config.refresh
+        return RoleChain(
+            self._fetcher.fetch,
+            self._assume_role,
+            region=self.region_name or self._config.sso.sso_region,
+            advisory_timeout=refresh.advisory_timeout,
+            mandatory_timeout=refresh.mandatory_timeout,
+            sts_endpoint_url=self._config.endpoints.sts,
+            http=self._http,
+            cache_dir=self._credential_cache_dir,
+            use_cache=self._cache_credentials,
+        )
+
+    @property
+    def assume_role_config(self) -> tuple[AssumeRoleConfig, ...]:
+        """The AssumeRole hops on top of the SSO role, in order (empty without chaining)."""
+        return self._assume_role
+
+    @property
+    def role_chain(self) -> RoleChain | None:
+        """The hops' fetchers (None without ``assume_role=``)."""
+        return self._chain
+
+    def assume_role(
+        self,
+        role_arn: str | AssumeRoleConfig,
+        *,
+        region_name: str | None = None,
+        **hop: Any,
+    ) -> SSORefreshableSession:
+        """A sibling session one hop further: ``role_arn`` assumed with this session's
+        credentials (same token provider, same sign-in). ``hop`` takes AssumeRoleConfig fields."""
+        if isinstance(role_arn, AssumeRoleConfig) and hop:
+            raise ConfigurationError(
+                "assume_role(): pass either an AssumeRoleConfig or role_arn with keyword fields, "
+                f"not both (got extra {sorted(hop)})"
+            )
+        config = (
+            role_arn if isinstance(role_arn, AssumeRoleConfig) else {"role_arn": role_arn, **hop}
+        )
+        return type(self)(
+            sso=self.sso_config,
+            refresh=self._config.refresh,
+            endpoints=self._config.endpoints,
+            http=self._config.http,
+            client_cache=self._config.cache,
+            token_provider=self._token_provider,
+            cache_credentials=self._cache_credentials,
+            token_cache_dir=self._token_cache_dir,
+            credential_cache_dir=self._credential_cache_dir,
+            region_name=region_name or self.region_name,
+            assume_role=[*self._assume_role, config],
+        )
+
     def _build_client_cache(self) -> ClientCache:
         return ClientCache(self._config.cache)
 
@@ -362,7 +439,7 @@ class SSORefreshableSession(boto3.Session):
         """botocore's ``refresh_using``: one GetRoleCredentials (or a fresh disk-cache hit)."""
         sso = self._config.sso
         try:
-            metadata: dict[str, str] = self._fetcher.fetch()
+            metadata: dict[str, str] = (self._chain or self._fetcher).fetch()
         except LoginRequiredError as exc:
             if self._login_profile and exc.profile_name is None:
                 raise LoginRequiredError(
@@ -481,7 +558,7 @@ class SSORefreshableSession(boto3.Session):
             return self.ensure_valid_credentials()
         source: Any = self._role_credentials
         with source._refresh_lock:
-            self._fetcher.invalidate()
+            (self._chain or self._fetcher).invalidate()
             source._protected_refresh(is_mandatory=True)
         return self.refreshable_credentials()
 

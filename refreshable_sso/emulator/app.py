@@ -90,10 +90,11 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._bound_port = self.settings.port  # a restart keeps the URL
         self._portal = PortalService(self._authority)
+        self._sts = STSService(self._authority)
         self._router = build_router(
             OIDCService(self._authority, lambda: self.url),
             self._portal,
-            STSService(self._authority),
+            self._sts,
             Pages(self._authority),
             ControlEndpoints(self._authority, self.counters),
             lambda: self.url,
@@ -222,6 +223,34 @@ class Emulator:
 
     def reset_counters(self) -> None:
         self.counters.reset()
+
+    def mfa_code(self, serial: str | None = None, user_name: str | None = None) -> str:
+        """The current TOTP code of a user's MFA device (the default user's first one), on the
+        emulator's clock: what their authenticator app would show now."""
+        from refreshable_sso.emulator.iam import totp_code
+
+        user = self.directory.user(user_name) if user_name else self.directory.default_user
+        devices = user.mfa_devices if user is not None else ()
+        device = next((d for d in devices if serial in (None, d.serial)), None)
+        if device is None:
+            raise ConfigurationError(f"mfa_code: no MFA device {serial or ''} for that user")
+        return totp_code(device.totp_secret, self.clock.now())
+
+    def assumed_role_sessions(self, role_name: str | None = None) -> list[dict[str, Any]]:
+        """AssumeRole results so far (oldest first): account_id, role_name, session_name,
+        access_key_id, issued_at, expires_at (emulator clock); secrets left out."""
+        return [
+            {
+                "account_id": c.account_id,
+                "role_name": c.role_name,
+                "session_name": c.session_name,
+                "access_key_id": c.access_key_id,
+                "issued_at": c.issued_at,
+                "expires_at": c.expires_at,
+            }
+            for c in self._sts.assumed.issued()
+            if role_name is None or c.role_name == role_name
+        ]
 
     # -- acting as the signed-in person ------------------------------------------------------
     def sign_in(self, user_name: str | None = None) -> dict[str, str]:

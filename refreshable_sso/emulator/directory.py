@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from refreshable_sso.emulator import iam
 from refreshable_sso.errors import ConfigurationError
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -28,6 +29,12 @@ class Account:
     account_name: str
     email_address: str
     roles: tuple[str, ...]
+    # IAM roles callers can assume with sts:AssumeRole (see emulator/iam.py)
+    iam_roles: tuple[iam.IamRole, ...] = ()
+
+    def iam_role(self, name: str) -> iam.IamRole | None:
+        """The IAM role of this account with this name, or None."""
+        return next((r for r in self.iam_roles if r.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class User:
 
     user_name: str
     email_address: str = ""
+    # virtual MFA devices (TOTP) for AssumeRole's SerialNumber + TokenCode
+    mfa_devices: tuple[iam.MfaDevice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,7 @@ class Directory:
         """User alice; Development (with PowerUserAccess), Staging and Production."""
         both = ("AdministratorAccess", "ReadOnlyAccess")
         return cls(
-            users=(User("alice", "alice@example.com"),),
+            users=(User("alice", "alice@example.com", _default_mfa_devices()),),
             accounts=(
                 Account(
                     "111111111111",
@@ -82,8 +91,20 @@ class Directory:
                     "dev@example.com",
                     ("AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess"),
                 ),
-                Account("222222222222", "Staging", "staging@example.com", both),
-                Account("333333333333", "Production", "prod@example.com", both),
+                Account(
+                    "222222222222",
+                    "Staging",
+                    "staging@example.com",
+                    both,
+                    iam.default_roles("111111111111"),
+                ),
+                Account(
+                    "333333333333",
+                    "Production",
+                    "prod@example.com",
+                    both,
+                    (iam.default_audit_role("222222222222"),),
+                ),
             ),
         )
 
@@ -114,6 +135,7 @@ class Directory:
                 User(
                     _pick(u, "user_name", "userName"),
                     _pick(u, "email_address", "emailAddress", default=""),
+                    iam.devices_from_json(u.get("mfa_devices")),
                 )
                 for u in _as_list(data.get("users", [{"user_name": "alice"}]), "users")
             )
@@ -123,6 +145,7 @@ class Directory:
                     _pick(a, "account_name", "accountName"),
                     _pick(a, "email_address", "emailAddress", default=""),
                     tuple(_as_list(_pick_any(a, "roles"), "roles")),
+                    iam.roles_from_json(a.get("iam_roles")),
                 )
                 for a in _as_list(data.get("accounts"), "accounts")
             )
@@ -146,7 +169,12 @@ class Directory:
         """The :meth:`from_dict` shape (round-trips)."""
         return {
             "users": [
-                {"user_name": u.user_name, "email_address": u.email_address} for u in self.users
+                {
+                    "user_name": u.user_name,
+                    "email_address": u.email_address,
+                    **_mfa_devices_json(u),
+                }
+                for u in self.users
             ],
             "accounts": [
                 {
@@ -154,6 +182,7 @@ class Directory:
                     "account_name": a.account_name,
                     "email_address": a.email_address,
                     "roles": list(a.roles),
+                    **_iam_roles_json(a),
                 }
                 for a in self.accounts
             ],
@@ -207,9 +236,35 @@ def _validate(users: Iterable[User], accounts: Iterable[Account]) -> list[str]:
                 problems.append(
                     f"role name {r!r} in account {a.account_id} is not a valid role name"
                 )
+    problems.extend(_iam_problems(users, accounts))
     names = [u.user_name for u in users]
     if len(set(names)) != len(names):
         problems.append("user names must be unique")
     if any(not n for n in names):
         problems.append("user_name must not be empty")
+    return problems
+
+
+# -- IAM roles and MFA devices (STS AssumeRole); the rules live in emulator/iam.py ------------
+
+
+def _default_mfa_devices() -> tuple[iam.MfaDevice, ...]:
+    """alice's virtual MFA device: the RFC 6238 test secret."""
+    return (iam.MfaDevice("arn:aws:iam::111111111111:mfa/alice", iam.RFC6238_TEST_SECRET),)
+
+
+def _iam_roles_json(account: Account) -> dict[str, Any]:
+    return {"iam_roles": iam.roles_to_json(account.iam_roles)} if account.iam_roles else {}
+
+
+def _mfa_devices_json(user: User) -> dict[str, Any]:
+    return {"mfa_devices": iam.devices_to_json(user.mfa_devices)} if user.mfa_devices else {}
+
+
+def _iam_problems(users: Sequence[User], accounts: Sequence[Account]) -> list[str]:
+    problems: list[str] = []
+    for a in accounts:
+        problems.extend(iam.validate_roles(a.account_id, a.iam_roles))
+    for u in users:
+        problems.extend(iam.validate_devices(u.user_name, u.mfa_devices))
     return problems

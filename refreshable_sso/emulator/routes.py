@@ -62,7 +62,9 @@ def build_router(
         router.add(method, path, Route(name, Service.OIDC, handler))
     for method, path, name, handler in portal_routes:
         router.add(method, path, Route(name, Service.PORTAL, handler))
-    router.add("POST", "/", Route("GetCallerIdentity", Service.STS, sts.handle))
+    router.add(
+        "POST", "/", Route("GetCallerIdentity", Service.STS, sts.handle, operation_of=sts.action)
+    )
     for method, path, name, handler in unfaulted:
         service = Service.STS if path == "/" else Service.CONTROL
         router.add(method, path, Route(name, service, handler, faultable=False))

@@ -13,6 +13,7 @@ import logging
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -45,6 +46,8 @@ class Route:
     service: Service
     handler: Handler
     faultable: bool = True
+    # Names the operation from the request when one path serves several (STS's Action).
+    operation_of: Callable[[Request], str | None] | None = None
 
 
 class Router:
@@ -196,7 +199,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 body=body,
                 raw_query=parts.query,
             )
-            operation = route.operation
+            operation = (route.operation_of and route.operation_of(request)) or route.operation
             ctx.counters.record_call(operation)
             if route.faultable:
                 _apply_fault(ctx.faults, operation, service)
@@ -213,6 +216,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 service,
                 ApiError(500, "InternalServerException", "The emulator hit an internal error"),
             )
+        # AWS sends a request id on every response; botocore reads it into ResponseMetadata.
+        response.headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
         self._write(response)
 
     def _read_body(self, limit: int) -> bytes:

@@ -28,6 +28,8 @@ class EmulatorSettings(BaseModel):
     access_token_ttl: float = Field(default=3600.0, gt=0)
     session_ttl: float = Field(default=8 * 3600.0, gt=0)
     role_credentials_ttl: float = Field(default=3600.0, gt=0)
+    # Test knob: caps the lifetime of AssumeRole credentials (below AWS's 900 s minimum too).
+    assumed_role_ttl: float | None = Field(default=None, gt=0)
     device_code_ttl: float = Field(default=600.0, gt=0)
     registration_ttl: float = Field(default=90 * 86400.0, gt=0)
     authorization_code_ttl: float = Field(default=300.0, gt=0)
@@ -61,6 +63,7 @@ class EmulatorOptions(TypedDict, total=False):
     access_token_ttl: float
     session_ttl: float
     role_credentials_ttl: float
+    assumed_role_ttl: float | None
     device_code_ttl: float
     registration_ttl: float
     authorization_code_ttl: float

@@ -119,7 +119,7 @@ def test_tampered_body_and_missing_signature(sso_emulator: Emulator) -> None:
     )
     assert status == 400
     assert b"IncompleteSignature" in text
-    headers, body = _signed(sso_emulator, creds, b"Action=AssumeRole&Version=2011-06-15")
+    headers, body = _signed(sso_emulator, creds, b"Action=AssumeRoleWithSAML&Version=2011-06-15")
     status, _, text = raw(sso_emulator, "POST", "/", body, headers)
     assert status == 400
     assert b"InvalidAction" in text
