@@ -16,7 +16,17 @@ from collections.abc import Sequence
 from refreshable_sso.errors import RefreshableSSOError
 
 # Modules (under refreshable_sso.cli) that contribute commands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "whoami", "emulator", "auth", "discover")
+COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
+    "whoami",
+    "emulator",
+    "auth",
+    "discover",
+    "credential_process",
+    "export",
+    "exec",
+    "serve",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; library errors become a one-line message and exit status 1."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if list(argv[:1]) == ["credential-process"]:
+        # Answered from a fresh cache entry before the full parser (and boto3) is loaded.
+        from refreshable_sso.cli.credential_process import answer_from_cache
+
+        answered = answer_from_cache(argv[1:])
+        if answered is not None:
+            return answered
     parser = build_parser()
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
