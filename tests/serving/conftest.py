@@ -65,9 +65,7 @@ EmuFactory = Callable[..., Emulator]
 
 
 @pytest.fixture
-def serving_emu_factory(
-    sso_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch
-) -> EmuFactory:
+def serving_emu_factory(sso_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> EmuFactory:
     """An emulator (any options) with endpoints in the environment, a signed-in token in
     ~/.aws/sso/cache and the profiles above in ~/.aws/config."""
 
@@ -103,3 +101,16 @@ def run_cli(
         env=env if env is not None else dict(os.environ),
         check=False,
     )
+
+
+def call_cli(capsys: pytest.CaptureFixture[str], args: Sequence[str]) -> tuple[int, str, str]:
+    """The CLI's ``main`` in this process (cheaper than a subprocess): code, stdout, stderr."""
+    from refreshable_sso.cli.main import main
+
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
