@@ -22,6 +22,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "refreshable-sso"
     sys_version = ""
+    # Headers and body are two writes: without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms.
+    disable_nagle_algorithm = True
     server: CredentialHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
