@@ -41,3 +41,17 @@ def test_cache_timestamps_with_and_without_milliseconds() -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_served_credentials_repr_masks_secrets() -> None:
+    from refreshable_sso.serving.documents import ServedCredentials
+
+    served = ServedCredentials(
+        access_key_id="ASIAEXAMPLE",
+        secret_access_key="very-secret-key",
+        session_token="very-secret-token",
+        expiration=parse_iso_utc("2026-12-01T20:00:00Z"),
+    )
+    shown = repr(served) + str(served)
+    assert "very-secret" not in shown
+    assert "ASIAEXAMPLE" in shown
