@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from refreshable_sso.cli._target import add_target_arguments, build_session, fresh_credentials
+from refreshable_sso.serving.child import child_environment, run_child
 
 logger = logging.getLogger("refreshable_sso.cli.exec")
 
@@ -59,26 +60,18 @@ def _command(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from refreshable_sso.serving.child import child_environment, run_child
-
     command = _command(args)
     session = build_session(args)
     served = fresh_credentials(session)  # fail here, with a clear message, not in the child
     region = session.region_name
     if args.env:
         credentials = served.environment()
-        return _run(command, credentials, region, child_environment, run_child)
+        return _run(command, credentials, region)
     with session.serve_container_credentials() as server:
-        return _run(command, server.env(), region, child_environment, run_child)
+        return _run(command, server.env(), region)
 
 
-def _run(
-    command: list[str],
-    credentials: dict[str, str],
-    region: str | None,
-    child_environment: Any,
-    run_child: Any,
-) -> int:
+def _run(command: list[str], credentials: dict[str, str], region: str | None) -> int:
     env, removed = child_environment(os.environ, credentials, region)
     if removed:
         logger.info(
