@@ -6,6 +6,7 @@ Side by side, interleaved, medians of N runs each:
 * ``aws-sso-util credential-process`` answering from the same entry (it shares the AWS CLI's
   cache file names); install it with the ``benchmark`` extra;
 * ``python -c "import boto3"`` (the floor for anything that imports boto3);
+* ``python -c "pass"`` (the interpreter's own start-up, for scale);
 
 then requests per second of a ContainerCredentialServer with 1 and 16 concurrent clients
 (keep-alive connections, warm credentials).
@@ -66,6 +67,7 @@ def wall_times(runs: int) -> dict[str, float]:
             PROFILE,
         ],
         'python -c "import boto3"': [sys.executable, "-c", "import boto3"],
+        'python -c "pass" (the interpreter alone)': [sys.executable, "-c", "pass"],
     }
     sso_util = shutil.which("aws-sso-util", path=str(bin_dir)) or shutil.which("aws-sso-util")
     if sso_util:

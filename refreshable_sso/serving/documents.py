@@ -5,9 +5,8 @@ credentials JSON, and the AWS_* environment variables. Standard library only: th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def iso_utc(moment: datetime) -> str:
@@ -28,15 +27,28 @@ def parse_iso_utc(text: str) -> datetime:
     return parsed.replace(tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True)
-class ServedCredentials:
-    """One set of role credentials as handed to another process; ``repr`` masks the secrets."""
+class ServedCredentials(NamedTuple):
+    """One set of role credentials as handed to another process; ``repr`` masks the secrets.
+
+    A NamedTuple rather than a dataclass: ``dataclasses`` pulls in ``inspect`` and ``ast``,
+    a tenth of the credential-process fast path's import time.
+    """
 
     access_key_id: str
-    secret_access_key: str = field(repr=False)
-    session_token: str = field(repr=False)
+    secret_access_key: str
+    session_token: str
     expiration: datetime
     account_id: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"ServedCredentials(access_key_id={self.access_key_id!r}, secret_access_key='****', "
+            f"session_token='****', expiration={iso_utc(self.expiration)!r}, "
+            f"account_id={self.account_id!r})"
+        )
+
+    def __str__(self) -> str:
+        return self.__repr__()
 
     def seconds_left(self, now: datetime | None = None) -> float:
         return (self.expiration - (now or datetime.now(timezone.utc))).total_seconds()

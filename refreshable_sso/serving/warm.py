@@ -14,16 +14,15 @@ from __future__ import annotations
 import configparser
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from refreshable_sso._paths import role_credentials_cache_path
 from refreshable_sso._reuse import usable
 from refreshable_sso.serving.documents import ServedCredentials, parse_iso_utc
 
 
-@dataclass(frozen=True)
-class CacheTarget:
+class CacheTarget(NamedTuple):
     """What names a role-credential cache entry: the account, the role and the sign-in."""
 
     account_id: str
