@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from refreshable_sso.identity import (
         Identity,
     )
+    from refreshable_sso.serving.container import ContainerCredentialServer
     from refreshable_sso.session import (
         SSORefreshableSession,
         TemporaryCredentials,
@@ -92,6 +93,7 @@ _LAZY: dict[str, str] = {
     "ChainTokenProvider": "refreshable_sso.tokens",
     "CommandTokenProvider": "refreshable_sso.tokens",
     "ConfigurationError": "refreshable_sso.errors",
+    "ContainerCredentialServer": "refreshable_sso.serving.container",
     "CorruptCacheFileError": "refreshable_sso.errors",
     "CredentialRefreshError": "refreshable_sso.errors",
     "AssumeRoleConfig": "refreshable_sso.config",
@@ -146,6 +148,7 @@ __all__ = [
     "ChainTokenProvider",
     "CommandTokenProvider",
     "ConfigurationError",
+    "ContainerCredentialServer",
     "CorruptCacheFileError",
     "CredentialRefreshError",
     "DeviceCodeProvider",

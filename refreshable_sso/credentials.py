@@ -33,7 +33,7 @@ from botocore.exceptions import (
 )
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from refreshable_sso import _redact
+from refreshable_sso import _redact, _reuse
 from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, sso_client, status_code
 from refreshable_sso._paths import cli_cache_dir, role_credentials_cache_path
 from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
@@ -279,14 +279,9 @@ class RoleCredentialCache:
 
 
 def _usable_for(credentials: RoleCredentials, obtained_at: float, min_remaining: float) -> bool:
-    """More than ``min_remaining`` left; half the lifetime for credentials that live shorter.
-
-    Without that fallback, credentials living less than ``min_remaining`` (a misconfigured
-    window, a test emulator) would never be reused and every process would fetch its own.
-    """
+    """See ``_reuse.usable`` (the rule the credential-process fast path shares)."""
     lifetime = credentials.expiration.timestamp() - obtained_at
-    needed = min_remaining if lifetime > min_remaining else max(0.0, lifetime / 2)
-    return credentials.seconds_left() > needed
+    return _reuse.usable(credentials.seconds_left(), lifetime, min_remaining)
 
 
 class _Rejected(Exception):

@@ -49,6 +49,7 @@ from refreshable_sso.tokens.store import TokenCache
 
 if TYPE_CHECKING:
     from refreshable_sso._aws import HttpSettings
+    from refreshable_sso.serving.container import ContainerCredentialServer
 
 logger = logging.getLogger(__name__)
 
@@ -664,6 +665,20 @@ class SSORefreshableSession(boto3.Session):
             http=self._http,
         )
         return roles
+
+    # -- serving other processes ----------------------------------------------------------------
+
+    def serve_container_credentials(
+        self, host: str = "127.0.0.1", port: int = 0, *, token: str | None = None
+    ) -> ContainerCredentialServer:
+        """A container-credentials endpoint for this session (use it as a context manager).
+
+        Any AWS SDK in another process with ``server.env()`` in its environment gets this
+        session's refreshed credentials from it. See ``serving/container.py``.
+        """
+        from refreshable_sso.serving.container import ContainerCredentialServer
+
+        return ContainerCredentialServer(self, host=host, port=port, token=token)
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -22,6 +22,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "emulator",
     "auth",
     "discover",
+    "credential_process",
+    "export",
+    "exec",
+    "serve",
     "configure",
     "doctor",
     "console",
@@ -47,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; library errors become a one-line message and exit status 1."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if list(argv[:1]) == ["credential-process"]:
+        # Answered from a fresh cache entry before the full parser (and boto3) is loaded.
+        from refreshable_sso.cli.credential_process import answer_from_cache
+
+        answered = answer_from_cache(argv[1:])
+        if answered is not None:
+            return answered
     parser = build_parser()
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
