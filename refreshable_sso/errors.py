@@ -162,6 +162,10 @@ class UnknownAccountError(DiscoveryError):
         )
 
 
+class AdminListingError(DiscoveryError):
+    """Listing assignments through the admin APIs (sso-admin, organizations, identitystore) failed."""
+
+
 class IdentityError(RefreshableSSOError):
     """``sts:GetCallerIdentity`` failed or returned something that is not an SSO role identity."""
 
@@ -176,6 +180,7 @@ class TokenChainError(TokenProviderDeclined):
 
 
 __all__ = [
+    "AdminListingError",
     "CacheFileError",
     "ConfigurationError",
     "CorruptCacheFileError",

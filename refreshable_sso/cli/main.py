@@ -17,6 +17,7 @@ from refreshable_sso.errors import RefreshableSSOError
 
 # Modules (under refreshable_sso.cli) that contribute commands, in help order.
 COMMAND_MODULES: tuple[str, ...] = ("demo", "whoami", "emulator", "auth", "discover")
+COMMAND_MODULES += ("assignments",)  # admin APIs: refreshable_sso.cli.assignments
 
 
 def build_parser() -> argparse.ArgumentParser:

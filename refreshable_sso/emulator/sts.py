@@ -84,6 +84,10 @@ class STSService:
         )
         return Response.xml(body)
 
+    def authenticate(self, request: Request) -> RoleCredentials:
+        """The emulator-issued role credentials that SigV4-signed ``request`` (any service)."""
+        return self._verify(request, f"http://{request.header('Host') or ''}")
+
     def _verify(self, request: Request, host_url: str) -> RoleCredentials:
         header = request.header("Authorization")
         if not header:
