@@ -420,10 +420,11 @@ def generated_org(
                 )
                 for principal in rng.sample(pool, k=min(len(pool), rng.randint(1, 2))):
                     assignments.append(AccountAssignment(account_id, ps, principal_type, principal))
-    # The first user always has admin access to the first account (to call the admin APIs).
-    assignments.append(
-        AccountAssignment(account_ids[0], "AdministratorAccess", "USER", user_names[0])
-    )
+    # The first user can always call the admin APIs from the first account, and also has a
+    # role there that may not.
+    for ps in ("AdministratorAccess", "ReadOnlyAccess"):
+        if ps in ps_names:
+            assignments.append(AccountAssignment(account_ids[0], ps, "USER", user_names[0]))
     sets = tuple(PermissionSet(n, administrative=n == "AdministratorAccess") for n in ps_names)
     return ps_names, OrgLayout(groups, ous, sets, tuple(assignments))
 

@@ -13,7 +13,10 @@ from refreshable_sso.emulator.directory import Directory
 from refreshable_sso.session import SSORefreshableSession
 
 SSO_SESSION = "admin-tests"
-ORG = GeneratedOrg(n_accounts=60, n_permission_sets=6, n_users=8, n_groups=4)
+# Filters and specifications are exercised on a small organization (fast); the peer
+# comparisons run on one of 60 accounts.
+ORG = GeneratedOrg(n_accounts=8, n_permission_sets=6, n_users=6, n_groups=3)
+BIG_ORG = GeneratedOrg(n_accounts=60, n_permission_sets=6, n_users=8, n_groups=4)
 
 
 def admin_session(
@@ -31,16 +34,25 @@ def admin_session(
     )
 
 
-@pytest.fixture
-def org_emulator(sso_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """The organization, signed in as its first user, AWS_ENDPOINT_URL_* set."""
-    emu: Emulator = sso_emulator_factory(
-        auto_approve=True, directory=Directory.generated_organization(ORG), fault_seed=3
+def start_org(factory: Any, monkeypatch: pytest.MonkeyPatch, spec: GeneratedOrg) -> Emulator:
+    """An emulator for ``spec``, signed in as its first user, AWS_ENDPOINT_URL_* set."""
+    emu: Emulator = factory(
+        auto_approve=True, directory=Directory.generated_organization(spec), fault_seed=3
     )
     for name, value in emu.env().items():
         monkeypatch.setenv(name, value)
     emu.seed_token_cache(sso_session_name=SSO_SESSION)
     return emu
+
+
+@pytest.fixture
+def org_emulator(sso_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    return start_org(sso_emulator_factory, monkeypatch, ORG)
+
+
+@pytest.fixture
+def big_org_emulator(sso_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    return start_org(sso_emulator_factory, monkeypatch, BIG_ORG)
 
 
 @pytest.fixture
