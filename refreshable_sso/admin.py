@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from refreshable_sso import _aws
 from refreshable_sso._fanout import ordered_fan_out
@@ -142,9 +142,16 @@ class _Listing:
         config = _listing_http(DISCOVERY_HTTP, max_attempts).botocore_config(unsigned=False)
         # Made here, in the caller's thread: creating clients from one session is not
         # thread-safe, calling them is.
-        self.sso_admin = session.client("sso-admin", config=config)
-        self.orgs = session.client("organizations", config=config)
-        self.store = session.client("identitystore", config=config) if need_store else None
+        try:
+            self.sso_admin = session.client("sso-admin", config=config)
+            self.orgs = session.client("organizations", config=config)
+            self.store = session.client("identitystore", config=config) if need_store else None
+        except NoRegionError:
+            raise ConfigurationError(
+                "the session has no region: create it with region_name= set to the IAM "
+                "Identity Center instance's region (or set AWS_DEFAULT_REGION)",
+                ["session: no region"],
+            ) from None
         self.identity_store_id: str | None = None
         self.instance_arn = ""
         self.principal_names = _Names(self._principal_name)

@@ -93,6 +93,7 @@ def _session(args: argparse.Namespace) -> Any:
         sso_session_name=sign_in.sso_session_name,
         account_id=args.account_id,
         role_name=args.role_name,
+        region_name=sign_in.sso_region,  # the admin APIs live in the instance's region
         login="never",
     )
 
