@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -40,6 +40,7 @@ from refreshable_sso.profiles import load_sso_profile
 from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import TokenProvider, utcnow
 from refreshable_sso.tokens.cached import CachedTokenProvider
+from refreshable_sso.tokens.store import TokenCache
 
 if TYPE_CHECKING:
     from refreshable_sso._aws import HttpSettings
@@ -81,6 +82,18 @@ class TemporaryCredentials(NamedTuple):
 
     def __str__(self) -> str:
         return self.__repr__()
+
+    def __getitem__(self, key: Any) -> Any:
+        """``creds["access_key"]`` as boto3-refresh-session's dict allows (``expiry_time`` ISO
+        8601 there); integer indexes and slices stay a tuple's."""
+        if isinstance(key, str):
+            try:
+                return self.as_dict()[key]
+            except KeyError:
+                raise KeyError(
+                    f"{key!r}: use access_key, secret_key, token or expiry_time"
+                ) from None
+        return tuple.__getitem__(self, key)
 
     def as_dict(self) -> dict[str, str]:
         """The botocore refresh-metadata shape (``expiry_time`` in ISO 8601): reveals secrets."""
@@ -142,9 +155,14 @@ class SSORefreshableSession(boto3.Session):
         on_login: Callable[..., Any] | None = None,
         profile_name: str | None = None,
         botocore_session: Any = None,
+        token_cache: MutableMapping[str, Any] | None = None,
+        credential_cache: MutableMapping[str, Any] | None = None,
         **unexpected: Any,
     ) -> None:
         _refuse_unexpected(unexpected)
+        # Dict-like stores in place of the token file / role credential files (mappingstore).
+        self._token_mapping = _cache_mapping("token_cache", token_cache)
+        self._credential_mapping = _cache_mapping("credential_cache", credential_cache)
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
             login = policy.default_login_policy()
         provider_problems = _provider_problems(token_provider, login_provider, login)
@@ -236,6 +254,7 @@ class SSORefreshableSession(boto3.Session):
             cache_credentials=self._cache_credentials,
             token_cache_dir=self._token_cache_dir,
             credential_cache_dir=self._credential_cache_dir,
+            credential_cache=self._credential_mapping,
             region_name=region_name or self.region_name,
         )
 
@@ -258,6 +277,7 @@ class SSORefreshableSession(boto3.Session):
                 refresh_window=self._config.refresh.token_refresh_window,
                 oidc_endpoint_url=self._config.endpoints.sso_oidc,
                 http=self._http,
+                token_cache=self._token_mapping,
             )
         if self._config.login != "auto":
             return base
@@ -268,6 +288,11 @@ class SSORefreshableSession(boto3.Session):
             cache_dir=self._token_cache_dir,
             http=self._http,
         )
+        if self._token_mapping is not None and hasattr(interactive, "token_cache"):
+            # a sign-in stores its token where the cached provider reads it
+            interactive.token_cache = TokenCache(
+                sso.start_url, sso.sso_session_name, mapping=self._token_mapping
+            )
         wrapped: TokenProvider = policy.LoginPolicyProvider(
             base,
             policy="auto",
@@ -289,7 +314,7 @@ class SSORefreshableSession(boto3.Session):
             sso_session_name=sso.sso_session_name,
             sso_endpoint_url=self._config.endpoints.sso,
             http=self._http,
-            cache=RoleCredentialCache(self._credential_cache_dir)
+            cache=RoleCredentialCache(self._credential_cache_dir, self._credential_mapping)
             if self._cache_credentials
             else None,
             # Cached credentials inside the advisory window would be refreshed again at once.
@@ -528,6 +553,17 @@ class SSORefreshableSession(boto3.Session):
             f"defer_refresh={self._config.refresh.defer_refresh}, "
             f"credentials_expire={expiry.isoformat() if expiry else None!r})"
         )
+
+
+def _cache_mapping(name: str, value: object) -> MutableMapping[str, Any] | None:
+    """A dict-like cache argument, or a ConfigurationError saying what is accepted."""
+    if value is None or isinstance(value, MutableMapping):
+        return value
+    raise ConfigurationError(
+        f"{name}: expected a dict or other MutableMapping (or None for the AWS CLI's files), "
+        f"got {type(value).__name__}",
+        [f"{name}: not a MutableMapping"],
+    )
 
 
 def _provider_problems(token_provider: object, login_provider: object, login: object) -> list[str]:

@@ -8,6 +8,7 @@ do not know (botocore or a newer CLI may add some) are kept when we rewrite the 
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,17 @@ class TokenCache:
         start_url: str,
         sso_session_name: str | None = None,
         cache_dir: Path | None = None,
+        mapping: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.start_url = start_url
         self.sso_session_name = sso_session_name
         self.path: Path = token_cache_path(start_url, sso_session_name, cache_dir)
         self._file = JsonCacheFile(self.path)
+        if mapping is not None:  # a dict-like store in place of the file, same key and value
+            from refreshable_sso.mappingstore import mapping_file
+
+            self._file = mapping_file(mapping, self.path, "token_cache")
+            self.path = self._file.path
 
     def __repr__(self) -> str:
         who = (
