@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from refreshable_sso.admin import Assignment, list_assignments
     from refreshable_sso.clients import (
         CacheInfo,
     )
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         list_roles,
     )
     from refreshable_sso.errors import (
+        AdminListingError,
         CacheFileError,
         ConfigurationError,
         CorruptCacheFileError,
@@ -80,6 +82,8 @@ __version__ = "0.1.0"
 # Public name -> the module that defines it; imported on first access (PEP 562).
 _LAZY: dict[str, str] = {
     "AccountInfo": "refreshable_sso.discovery",
+    "AdminListingError": "refreshable_sso.errors",
+    "Assignment": "refreshable_sso.admin",
     "AuthorizationCodeProvider": "refreshable_sso.tokens",
     "CacheConfig": "refreshable_sso.config",
     "CacheFileError": "refreshable_sso.errors",
@@ -122,6 +126,7 @@ _LAZY: dict[str, str] = {
     "TokenProviderError": "refreshable_sso.errors",
     "UnknownAccountError": "refreshable_sso.errors",
     "list_accounts": "refreshable_sso.discovery",
+    "list_assignments": "refreshable_sso.admin",
     "list_roles": "refreshable_sso.discovery",
     "login": "refreshable_sso.signin",
     "logout": "refreshable_sso.signin",
@@ -129,6 +134,8 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "AccountInfo",
+    "AdminListingError",
+    "Assignment",
     "AuthorizationCodeProvider",
     "CacheConfig",
     "CacheFileError",
@@ -172,6 +179,7 @@ __all__ = [
     "UnknownAccountError",
     "__version__",
     "list_accounts",
+    "list_assignments",
     "list_roles",
     "login",
     "logout",

@@ -6,7 +6,7 @@ mapping. Keys and values are the ones the AWS CLI's files use (the file name wit
 ``.json``; the JSON object), which is also what botocore and aws-sso-lib put into a dict
 passed as their cache, so one dict can be shared with them.
 
-Guarantees (documented in docs/caches.md): threads of one process that use the same mapping
+Guarantees (documented in docs/admin.md, "Dict-like caches"): threads of one process that use the same mapping
 object take turns under one lock per key, as they do for files; other processes are not
 coordinated (a mapping backed by shared storage must bring its own locking). Values are
 copied in and out, so the caller's mapping never aliases our state. A value that is not a

@@ -66,3 +66,44 @@ def test_explicit_account_targets_with_names(big_admin: object) -> None:
     theirs, ours = _both(big_admin, target=targets, get_target_names=True)
     assert theirs == ours
     assert {row[8] for row in ours} == {"Account 0003", "Account 0010"}
+
+
+def test_dict_caches_are_shared_with_aws_sso_lib(
+    sso_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dict filled by our compat.login serves aws-sso-lib, and the reverse."""
+    from refreshable_sso import compat
+
+    for name, value in sso_emulator.env().items():
+        monkeypatch.setenv(name, value)
+    sso_cache: dict[str, object] = {}
+    compat.login(
+        sso_emulator.start_url,
+        sso_emulator.region,
+        message=False,
+        user_auth_handler=lambda **kw: None,  # auto-approving emulator
+        sso_cache=sso_cache,
+    )
+    credential_cache: dict[str, object] = {}
+    theirs = aws_sso_lib.get_boto3_session(
+        sso_emulator.start_url,
+        sso_emulator.region,
+        sso_emulator.default_account_id,
+        sso_emulator.default_role_name,
+        region="us-east-1",
+        sso_cache=sso_cache,
+        credential_cache=credential_cache,
+    )
+    their_key = theirs.get_credentials().get_frozen_credentials().access_key
+    assert len(credential_cache) == 1
+    ours = compat.get_boto3_session(
+        sso_emulator.start_url,
+        sso_emulator.region,
+        sso_emulator.default_account_id,
+        sso_emulator.default_role_name,
+        region="us-east-1",
+        sso_cache=sso_cache,
+        credential_cache=credential_cache,
+    )
+    assert ours.refreshable_credentials().access_key == their_key
+    assert sso_emulator.calls("GetRoleCredentials") == 1
