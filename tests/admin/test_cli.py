@@ -81,6 +81,3 @@ def test_rows_and_clear_errors(org_emulator: Emulator) -> None:
     missing = _run(org_emulator, "--start-url", org_emulator.start_url, "--sso-region", "us-east-1")
     assert missing.returncode == 1
     assert "--account-id and --role-name required" in missing.stderr
-    bad = _run(org_emulator, *_admin_role(org_emulator), "--target", "prod")
-    assert bad.returncode == 1
-    assert "target 'prod'" in bad.stderr
