@@ -243,3 +243,13 @@ def test_a_cache_that_is_not_a_mapping_is_refused(emu: Emulator) -> None:
             role_name=emu.default_role_name,
             token_cache=["no"],  # type: ignore[arg-type]
         )
+
+
+def test_a_dict_token_written_the_way_botocore_writes_it_is_read(emu: Emulator) -> None:
+    """botocore's (and aws-sso-lib's) token fetcher puts datetimes, not text, into a dict cache."""
+    token: dict[str, Any] = dict(emu.sign_in())
+    token["expiresAt"] = datetime.fromisoformat(token["expiresAt"].replace("Z", "+00:00"))
+    cache: dict[str, Any] = {_key(emu.start_url): token}
+    accounts = list(compat.list_available_accounts(emu.start_url, emu.region, sso_cache=cache))
+    assert len(accounts) == 3
+    assert isinstance(cache[_key(emu.start_url)]["expiresAt"], datetime)  # not rewritten
