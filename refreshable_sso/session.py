@@ -288,9 +288,10 @@ class SSORefreshableSession(boto3.Session):
             cache_dir=self._token_cache_dir,
             http=self._http,
         )
-        if self._token_mapping is not None and hasattr(interactive, "token_cache"):
-            # a sign-in stores its token where the cached provider reads it
-            interactive.token_cache = TokenCache(
+        if self._token_mapping is not None and login_provider is None:
+            # our sign-in stores its token where the cached provider reads it
+            ours: Any = interactive
+            ours.token_cache = TokenCache(
                 sso.start_url, sso.sso_session_name, mapping=self._token_mapping
             )
         wrapped: TokenProvider = policy.LoginPolicyProvider(

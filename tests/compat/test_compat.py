@@ -253,3 +253,25 @@ def test_a_dict_token_written_the_way_botocore_writes_it_is_read(emu: Emulator) 
     accounts = list(compat.list_available_accounts(emu.start_url, emu.region, sso_cache=cache))
     assert len(accounts) == 3
     assert isinstance(cache[_key(emu.start_url)]["expiresAt"], datetime)  # not rewritten
+
+
+def test_a_session_that_signs_in_stores_the_token_in_its_mapping(
+    sso_emulator: Emulator, monkeypatch: pytest.MonkeyPatch, isolated_aws_home: Path
+) -> None:
+    for name, value in sso_emulator.env().items():
+        monkeypatch.setenv(name, value)
+    cache: dict[str, Any] = {}
+    session = SSORefreshableSession(
+        start_url=sso_emulator.start_url,
+        sso_region=sso_emulator.region,
+        account_id=sso_emulator.default_account_id,
+        role_name=sso_emulator.default_role_name,
+        login="auto",
+        login_flow="device",
+        token_cache=cache,
+    )
+    assert session.whoami()["account_id"] == sso_emulator.default_account_id  # auto-approved
+    assert cache[_key(sso_emulator.start_url)]["accessToken"]
+    assert not (
+        isolated_aws_home / ".aws" / "sso" / "cache" / f"{_key(sso_emulator.start_url)}.json"
+    ).exists()
