@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from refreshable_sso.admin import Assignment, list_assignments
     from refreshable_sso.clients import (
         CacheInfo,
     )
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         list_roles,
     )
     from refreshable_sso.errors import (
+        AdminListingError,
         AssumeRoleError,
         CacheFileError,
         ConfigurationError,
@@ -84,6 +86,8 @@ __version__ = "0.1.0"
 # Public name -> the module that defines it; imported on first access (PEP 562).
 _LAZY: dict[str, str] = {
     "AccountInfo": "refreshable_sso.discovery",
+    "AdminListingError": "refreshable_sso.errors",
+    "Assignment": "refreshable_sso.admin",
     "AuthorizationCodeProvider": "refreshable_sso.tokens",
     "CacheConfig": "refreshable_sso.config",
     "CacheFileError": "refreshable_sso.errors",
@@ -130,6 +134,7 @@ _LAZY: dict[str, str] = {
     "TokenProviderError": "refreshable_sso.errors",
     "UnknownAccountError": "refreshable_sso.errors",
     "list_accounts": "refreshable_sso.discovery",
+    "list_assignments": "refreshable_sso.admin",
     "list_roles": "refreshable_sso.discovery",
     "login": "refreshable_sso.signin",
     "logout": "refreshable_sso.signin",
@@ -137,6 +142,8 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "AccountInfo",
+    "AdminListingError",
+    "Assignment",
     "AssumeRoleConfig",
     "AssumeRoleError",
     "AuthorizationCodeProvider",
@@ -184,6 +191,7 @@ __all__ = [
     "UnknownAccountError",
     "__version__",
     "list_accounts",
+    "list_assignments",
     "list_roles",
     "login",
     "logout",

@@ -276,6 +276,12 @@ def _close(value: Any) -> None:
             logger.debug("closing an evicted client failed", exc_info=True)
 
 
+@dataclass(frozen=True)
+class _Settings:
+    eviction_policy: str
+    max_size: int
+
+
 def _check_settings(settings: CacheSettings) -> tuple[str, int]:
     problems = []
     policy = getattr(settings, "eviction_policy", None)
@@ -318,6 +324,8 @@ class ClientCache:
         self, create: Callable[..., Any], session_region: str | None, *args: Any, **kwargs: Any
     ) -> Any:
         """The cached client for ``create(*args, **kwargs)`` (boto3.Session.client arguments)."""
+        if kwargs and ("eviction_policy" in kwargs or "max_size" in kwargs):
+            kwargs = self._per_call_settings("client", kwargs)
         if "cache" in kwargs:
             return self._maybe_uncached(create, "client", _CLIENT, session_region, args, kwargs)
         key = _make_key("client", _CLIENT, session_region, args, kwargs)
@@ -327,10 +335,63 @@ class ClientCache:
         self, create: Callable[..., Any], session_region: str | None, *args: Any, **kwargs: Any
     ) -> Any:
         """The cached resource for ``create(*args, **kwargs)`` (boto3.Session.resource arguments)."""
+        if kwargs and ("eviction_policy" in kwargs or "max_size" in kwargs):
+            kwargs = self._per_call_settings("resource", kwargs)
         if "cache" in kwargs:
             return self._maybe_uncached(create, "resource", _RESOURCE, session_region, args, kwargs)
         key = _make_key("resource", _RESOURCE, session_region, args, kwargs)
         return self._get(key, create, args, kwargs)
+
+    def _per_call_settings(self, kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """boto3-refresh-session's per-call ``eviction_policy``/``max_size``, taken off ``kwargs``.
+
+        They apply when they match this cache, or on the first call before anything was
+        cached (then the cache is made with them); otherwise ConfigurationError: the cache
+        is the session's, shared by every caller, and is never silently rebuilt. ``None``
+        means "no preference" (boto3-refresh-session's None, unbounded, is not offered).
+        """
+        kwargs = dict(kwargs)
+        policy = kwargs.pop("eviction_policy", None)
+        size = kwargs.pop("max_size", None)
+        if policy is not None or size is not None:
+            wanted = _check_settings(
+                _Settings(
+                    self._policy if policy is None else policy,
+                    self._max_size if size is None else size,
+                )
+            )
+            with self._lock:
+                if wanted != (self._policy, self._max_size):
+                    self._reconfigure(kind, wanted, policy, size)
+        return kwargs
+
+    def _reconfigure(
+        self, kind: str, wanted: tuple[str, int], policy: object, size: object
+    ) -> None:
+        """Make the cache with ``wanted`` settings if it was never used (caller holds the lock)."""
+        used = (
+            self._hits or self._misses or self._building or (self._entries and len(self._entries))
+        )
+        if used:
+            given = ", ".join(
+                f"{n}={v!r}"
+                for n, v in (("eviction_policy", policy), ("max_size", size))
+                if v is not None
+            )
+            problem = (
+                f"{kind}({given}): this session's client cache is already {self._policy} with "
+                f"max_size={self._max_size} and in use ({self._hits + self._misses} calls); "
+                "changing it now would rebuild a cache every caller of the session shares. "
+                "Pass these settings on the first call only, the same ones every time, or to "
+                "the session (SSORefreshableSession(eviction_policy=..., max_size=...))"
+            )
+            raise ConfigurationError(problem, [problem])
+        self._policy, self._max_size = wanted
+        self._entries = (
+            None
+            if self._max_size == 0
+            else (LRUCache if self._policy == "LRU" else LFUCache)(self._max_size)
+        )
 
     def info(self) -> CacheInfo:
         """Hits, misses, evictions, current size, bound and policy (no keys: nothing secret)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import MutableMapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -217,8 +218,12 @@ class RoleCredentials(BaseModel):
 class RoleCredentialEntry:
     """The cache file of one account/role of one sign-in (sso-session or start URL)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mapping: MutableMapping[str, Any] | None = None) -> None:
         self.file = JsonCacheFile(path)
+        if mapping is not None:  # a dict-like store in place of the file, same key and value
+            from refreshable_sso.mappingstore import mapping_file
+
+            self.file = mapping_file(mapping, path, "credential_cache")
 
     @property
     def path(self) -> Path:
@@ -252,8 +257,11 @@ class RoleCredentialEntry:
 class RoleCredentialCache:
     """The AWS CLI's role credential cache directory (``~/.aws/cli/cache``), locked per entry."""
 
-    def __init__(self, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, cache_dir: Path | None = None, mapping: MutableMapping[str, Any] | None = None
+    ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else cli_cache_dir()
+        self.mapping = mapping  # entries in this dict-like store instead of files
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.cache_dir)!r})"
@@ -274,7 +282,8 @@ class RoleCredentialCache:
                 sso_session_name=sso_session_name,
                 start_url=start_url,
                 cache_dir=self.cache_dir,
-            )
+            ),
+            self.mapping,
         )
 
 

@@ -15,9 +15,7 @@ import dataclasses
 import logging
 import re
 import threading
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.paginate import TokenEncoder
 
 from refreshable_sso import _aws
+from refreshable_sso._fanout import ordered_fan_out
 from refreshable_sso.errors import (
     ConfigurationError,
     DiscoveryError,
@@ -45,9 +44,6 @@ logger = logging.getLogger(__name__)
 LISTING_MIN_ATTEMPTS = 10
 DISCOVERY_HTTP = _aws.HttpSettings(max_attempts=LISTING_MIN_ATTEMPTS)
 PAGE_SIZE = 100  # the portal's maximum for both listings
-# Accounts in flight per worker: results leave in account order, so a slow account must not
-# starve the pool while later ones wait behind it.
-_WINDOW_PER_WORKER = 16
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _UNAUTHORIZED = "UnauthorizedException"
 _NOT_ASSIGNED = frozenset(
@@ -238,18 +234,13 @@ def _roles(portal: _Portal, named: list[str] | None, max_workers: int) -> Iterat
         for account in accounts:
             yield from _account_roles(portal, account)
         return
-    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sso-discovery")
-    in_flight: deque[Future[list[RoleInfo]]] = deque()
-    try:
-        for account in accounts:
-            in_flight.append(pool.submit(_account_roles, portal, account))
-            # Keep a bounded window in flight; hand results out in account order.
-            while len(in_flight) >= _WINDOW_PER_WORKER * max_workers:
-                yield from in_flight.popleft().result()
-        while in_flight:
-            yield from in_flight.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    # A bounded window in flight; results handed out in account order.
+    yield from ordered_fan_out(
+        lambda account: _account_roles(portal, account),
+        accounts,
+        max_workers,
+        thread_name_prefix="sso-discovery",
+    )
 
 
 def _account_roles(portal: _Portal, account: AccountInfo | str) -> list[RoleInfo]:

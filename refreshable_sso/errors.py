@@ -165,6 +165,10 @@ class UnknownAccountError(DiscoveryError):
         )
 
 
+class AdminListingError(DiscoveryError):
+    """Listing assignments through the admin APIs (sso-admin, organizations, identitystore) failed."""
+
+
 class IdentityError(RefreshableSSOError):
     """``sts:GetCallerIdentity`` failed or returned something that is not an SSO role identity."""
 
@@ -200,6 +204,7 @@ class TokenChainError(TokenProviderDeclined):
 
 
 __all__ = [
+    "AdminListingError",
     "AssumeRoleError",
     "CacheFileError",
     "ConfigurationError",

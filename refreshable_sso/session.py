@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -89,6 +89,18 @@ class TemporaryCredentials(NamedTuple):
     def __str__(self) -> str:
         return self.__repr__()
 
+    def __getitem__(self, key: Any) -> Any:
+        """``creds["access_key"]`` as boto3-refresh-session's dict allows (``expiry_time`` ISO
+        8601 there); integer indexes and slices stay a tuple's."""
+        if isinstance(key, str):
+            try:
+                return self.as_dict()[key]
+            except KeyError:
+                raise KeyError(
+                    f"{key!r}: use access_key, secret_key, token or expiry_time"
+                ) from None
+        return tuple.__getitem__(self, key)
+
     def as_dict(self) -> dict[str, str]:
         """The botocore refresh-metadata shape (``expiry_time`` in ISO 8601): reveals secrets."""
         return {
@@ -152,9 +164,14 @@ class SSORefreshableSession(boto3.Session):
         profile_name: str | None = None,
         botocore_session: Any = None,
         assume_role: AssumeRoleConfig | Mapping[str, Any] | Sequence[Any] | None = None,
+        token_cache: MutableMapping[str, Any] | None = None,
+        credential_cache: MutableMapping[str, Any] | None = None,
         **unexpected: Any,
     ) -> None:
         _refuse_unexpected(unexpected)
+        # Dict-like stores in place of the token file / role credential files (mappingstore).
+        self._token_mapping = _cache_mapping("token_cache", token_cache)
+        self._credential_mapping = _cache_mapping("credential_cache", credential_cache)
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
             login = policy.default_login_policy()
         provider_problems = _provider_problems(token_provider, login_provider, login)
@@ -273,6 +290,7 @@ class SSORefreshableSession(boto3.Session):
             cache_credentials=self._cache_credentials,
             token_cache_dir=self._token_cache_dir,
             credential_cache_dir=self._credential_cache_dir,
+            credential_cache=self._credential_mapping,
             region_name=region_name or self.region_name,
         )
 
@@ -295,6 +313,7 @@ class SSORefreshableSession(boto3.Session):
                 refresh_window=self._config.refresh.token_refresh_window,
                 oidc_endpoint_url=self._config.endpoints.sso_oidc,
                 http=self._http,
+                token_cache=self._token_mapping,
             )
         if isinstance(base, CachedTokenProvider):
             self._cached_provider = base
@@ -307,6 +326,12 @@ class SSORefreshableSession(boto3.Session):
             cache_dir=self._token_cache_dir,
             http=self._http,
         )
+        if self._token_mapping is not None and login_provider is None:
+            # our sign-in stores its token where the cached provider reads it
+            ours: Any = interactive
+            ours.token_cache = TokenCache(
+                sso.start_url, sso.sso_session_name, mapping=self._token_mapping
+            )
         wrapped = policy.LoginPolicyProvider(
             base,
             policy="auto",
@@ -351,7 +376,7 @@ class SSORefreshableSession(boto3.Session):
             sso_session_name=sso.sso_session_name,
             sso_endpoint_url=self._config.endpoints.sso,
             http=self._http,
-            cache=RoleCredentialCache(self._credential_cache_dir)
+            cache=RoleCredentialCache(self._credential_cache_dir, self._credential_mapping)
             if self._cache_credentials
             else None,
             # Cached credentials inside the advisory window would be refreshed again at once.
@@ -709,6 +734,17 @@ class SSORefreshableSession(boto3.Session):
             f"defer_refresh={self._config.refresh.defer_refresh}, "
             f"credentials_expire={expiry.isoformat() if expiry else None!r})"
         )
+
+
+def _cache_mapping(name: str, value: object) -> MutableMapping[str, Any] | None:
+    """A dict-like cache argument, or a ConfigurationError saying what is accepted."""
+    if value is None or isinstance(value, MutableMapping):
+        return value
+    raise ConfigurationError(
+        f"{name}: expected a dict or other MutableMapping (or None for the AWS CLI's files), "
+        f"got {type(value).__name__}",
+        [f"{name}: not a MutableMapping"],
+    )
 
 
 def _provider_problems(token_provider: object, login_provider: object, login: object) -> list[str]:

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "configure",
     "doctor",
     "console",
+    "assignments",
 )
 
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from refreshable_sso import _paths
 from refreshable_sso.cachefile import JsonCacheFile
 from refreshable_sso.config import FEDERATION_ENDPOINT_ENV
+from refreshable_sso.emulator.admin import SSO_ADMIN_TARGET, AdminAccess, SSOAdminService
 from refreshable_sso.emulator.authority import REFRESH_SCOPE, Authority
 from refreshable_sso.emulator.clock import Clock
 from refreshable_sso.emulator.control import ControlEndpoints
@@ -23,7 +24,9 @@ from refreshable_sso.emulator.counters import Counters
 from refreshable_sso.emulator.directory import Directory
 from refreshable_sso.emulator.faults import Faults
 from refreshable_sso.emulator.federation import FederationService
+from refreshable_sso.emulator.identitystore import IDENTITYSTORE_TARGET, IdentityStoreService
 from refreshable_sso.emulator.oidc import OIDCService
+from refreshable_sso.emulator.organizations import ORGANIZATIONS_TARGET, OrganizationsService
 from refreshable_sso.emulator.pages import Pages
 from refreshable_sso.emulator.portal import PortalService
 from refreshable_sso.emulator.routes import build_router
@@ -31,7 +34,7 @@ from refreshable_sso.emulator.server import EmulatorHTTPServer, ServerContext
 from refreshable_sso.emulator.settings import EmulatorOptions, EmulatorSettings
 from refreshable_sso.emulator.state import Store
 from refreshable_sso.emulator.sts import STSService
-from refreshable_sso.emulator.wire import ApiError, Request
+from refreshable_sso.emulator.wire import ApiError, Request, Service
 from refreshable_sso.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -91,6 +94,7 @@ class Emulator:
         self._bound_port = self.settings.port  # a restart keeps the URL
         self._portal = PortalService(self._authority)
         self._sts = STSService(self._authority)
+        admin = AdminAccess(self._authority)
         self._router = build_router(
             OIDCService(self._authority, lambda: self.url),
             self._portal,
@@ -99,6 +103,19 @@ class Emulator:
             ControlEndpoints(self._authority, self.counters),
             lambda: self.url,
             federation=FederationService(self._authority),
+            json_services=(
+                (SSO_ADMIN_TARGET, Service.SSO_ADMIN, SSOAdminService(admin).operations()),
+                (
+                    ORGANIZATIONS_TARGET,
+                    Service.ORGANIZATIONS,
+                    OrganizationsService(admin).operations(),
+                ),
+                (
+                    IDENTITYSTORE_TARGET,
+                    Service.IDENTITYSTORE,
+                    IdentityStoreService(admin).operations(),
+                ),
+            ),
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -185,13 +202,17 @@ class Emulator:
         return self.settings.region
 
     def env(self) -> dict[str, str]:
-        """Environment variables that point botocore's sso, sso-oidc and sts clients here,
+        """Environment variables that point botocore's sso, sso-oidc, sts and admin API clients here,
         and console sign-in (``REFRESHABLE_SSO_FEDERATION_ENDPOINT``) at ``/federation``."""
         return {
             "AWS_ENDPOINT_URL_SSO": self.url,
             "AWS_ENDPOINT_URL_SSO_OIDC": self.url,
             "AWS_ENDPOINT_URL_STS": self.url,
             FEDERATION_ENDPOINT_ENV: f"{self.url}/federation",
+            # admin APIs (AWS JSON 1.1 on the same base URL, told apart by X-Amz-Target)
+            "AWS_ENDPOINT_URL_SSO_ADMIN": self.url,
+            "AWS_ENDPOINT_URL_ORGANIZATIONS": self.url,
+            "AWS_ENDPOINT_URL_IDENTITYSTORE": self.url,
         }
 
     # -- directory shortcuts ---------------------------------------------------------------

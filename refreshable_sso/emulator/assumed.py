@@ -43,12 +43,20 @@ class Caller:
     user_name: str
     source_identity: str | None = None
     is_role: bool = True  # every credential the emulator issues is a role session
+    permission_set: str | None = None  # the SSO permission set (None for an assumed IAM role)
 
     @classmethod
     def of_sso(
         cls, creds: RoleCredentials, sts_arn: str, principal_arn: str, user_id: str
     ) -> Caller:
-        return cls(creds.account_id, principal_arn, sts_arn, user_id, creds.user_name)
+        return cls(
+            creds.account_id,
+            principal_arn,
+            sts_arn,
+            user_id,
+            creds.user_name,
+            permission_set=creds.role_name,
+        )
 
     @classmethod
     def of_assumed(cls, creds: AssumedCredentials) -> Caller:

@@ -15,6 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from refreshable_sso.emulator import iam
+from refreshable_sso.emulator.assignments import (
+    AdminIndex,
+    GeneratedOrg,
+    OrgLayout,
+    default_org,
+    generated_org,
+    validate_org,
+)
 from refreshable_sso.errors import ConfigurationError
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -51,19 +59,29 @@ class User:
 class Directory:
     """Users and accounts of one emulated IAM Identity Center instance.
 
-    Every user is assigned every role of every account: the emulator models authentication
-    and credential lifetimes, not fine-grained assignments.
+    Without assignments in ``org`` every user is assigned every role of every account; with
+    them, the portal and the admin APIs both answer from those assignments (:attr:`admin`).
     """
 
     users: tuple[User, ...]
     accounts: tuple[Account, ...]
     _by_id: dict[str, Account] = field(init=False, repr=False, compare=False)
+    # Organization and assignments (see OrgLayout): who is assigned what, where accounts sit.
+    org: OrgLayout = field(default_factory=lambda: OrgLayout())
+    _admin: AdminIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problems = _validate(self.users, self.accounts)
+        problems += validate_org(self.org, self.users, self.accounts)
         if problems:
             raise ConfigurationError("Invalid emulator directory: " + "; ".join(problems), problems)
         object.__setattr__(self, "_by_id", {a.account_id: a for a in self.accounts})
+        object.__setattr__(self, "_admin", AdminIndex(self.org, self.users, self.accounts))
+
+    @property
+    def admin(self) -> AdminIndex:
+        """Lookups over groups, OUs, permission sets and assignments (admin APIs, portal)."""
+        return self._admin
 
     @property
     def default_user(self) -> User:
@@ -83,7 +101,10 @@ class Directory:
         """User alice; Development (with PowerUserAccess), Staging and Production."""
         both = ("AdministratorAccess", "ReadOnlyAccess")
         return cls(
-            users=(User("alice", "alice@example.com", _default_mfa_devices()),),
+            users=(
+                User("alice", "alice@example.com", _default_mfa_devices()),
+                User("bob", "bob@example.com"),
+            ),
             accounts=(
                 Account(
                     "111111111111",
@@ -106,6 +127,7 @@ class Directory:
                     (iam.default_audit_role("222222222222"),),
                 ),
             ),
+            org=default_org(),
         )
 
     @classmethod
@@ -123,6 +145,20 @@ class Directory:
             for i in range(n_accounts)
         )
         return cls(users=(User(user_name, f"{user_name}@example.com"),), accounts=accounts)
+
+    @classmethod
+    def generated_organization(cls, spec: GeneratedOrg) -> Directory:
+        """``spec.n_accounts`` accounts in OUs (one nested), users ``user00``..., groups, and
+        seeded assignments of ``spec.n_permission_sets`` permission sets (admin API tests)."""
+        if spec.n_accounts < 1 or spec.n_users < 1 or spec.n_groups < 1:
+            raise ConfigurationError("generated_organization needs at least 1 account, user, group")
+        ids = [f"{200000000000 + i}" for i in range(spec.n_accounts)]
+        users = tuple(User(f"user{i:02d}", f"user{i:02d}@example.com") for i in range(spec.n_users))
+        roles, org = generated_org(spec, ids, [u.user_name for u in users])
+        accounts = tuple(
+            Account(a, f"Account {i:04d}", f"acct{i}@example.com", roles) for i, a in enumerate(ids)
+        )
+        return cls(users=users, accounts=accounts, org=org)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Directory:
@@ -149,9 +185,10 @@ class Directory:
                 )
                 for a in _as_list(data.get("accounts"), "accounts")
             )
+            org = OrgLayout.from_dict(data)
         except (TypeError, KeyError) as exc:
             raise ConfigurationError(f"Invalid emulator directory: {exc}") from exc
-        return cls(users=users, accounts=accounts)
+        return cls(users=users, accounts=accounts, org=org)
 
     @classmethod
     def from_json_file(cls, path: str | Path) -> Directory:
@@ -186,6 +223,7 @@ class Directory:
                 }
                 for a in self.accounts
             ],
+            **self.org.to_dict(),
         }
 
 

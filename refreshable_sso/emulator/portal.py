@@ -63,8 +63,8 @@ class PortalService:
         session = self._session(request)
         role_name = self._param(request, "role_name")
         account_id = self._account_id(request)
-        account = self.authority.directory.account(account_id)
-        if account is None or role_name not in account.roles:
+        # Derived from the directory's assignments (direct and through groups).
+        if role_name not in self.authority.directory.admin.roles_for(session.user_name, account_id):
             raise ApiError(403, "ForbiddenException", "No access")
         creds = RoleCredentials(
             access_key_id=new_access_key_id(),
@@ -89,8 +89,8 @@ class PortalService:
 
     # -- ListAccounts / ListAccountRoles ------------------------------------------------------
     def list_accounts(self, request: Request) -> Response:
-        self._session(request)
-        accounts = self.authority.directory.accounts
+        session = self._session(request)
+        accounts = self.authority.directory.admin.accounts_for(session.user_name)
         page, next_token = _paginate(request, accounts, "accounts")
         body: dict[str, Any] = {
             "accountList": [
@@ -107,12 +107,13 @@ class PortalService:
         return Response.json(body)
 
     def list_account_roles(self, request: Request) -> Response:
-        self._session(request)
+        session = self._session(request)
         account_id = self._account_id(request)
         account = self.authority.directory.account(account_id)
         if account is None:
             raise ApiError(404, "ResourceNotFoundException", f"Account {account_id} not found")
-        page, next_token = _paginate(request, account.roles, f"roles:{account_id}")
+        roles = self.authority.directory.admin.roles_for(session.user_name, account_id)
+        page, next_token = _paginate(request, roles, f"roles:{account_id}")
         body: dict[str, Any] = {
             "roleList": [{"roleName": r, "accountId": account_id} for r in page]
         }

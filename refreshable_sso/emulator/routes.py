@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from refreshable_sso.emulator.control import ControlEndpoints
 from refreshable_sso.emulator.federation import CONSOLE_PATH, FederationService
@@ -22,6 +22,7 @@ def build_router(
     control: ControlEndpoints,
     base_url: Callable[[], str],
     federation: FederationService | None = None,
+    json_services: Sequence[tuple[str, Service, Mapping[str, Handler]]] = (),
 ) -> Router:
     """The route table. Pages and control endpoints are counted but never faulted."""
 
@@ -65,6 +66,10 @@ def build_router(
     router.add(
         "POST", "/", Route("GetCallerIdentity", Service.STS, sts.handle, operation_of=sts.action)
     )
+    # AWS JSON 1.1 admin APIs (sso-admin, organizations, identitystore): POST / + X-Amz-Target.
+    for target_prefix, json_service, operations in json_services:
+        for name, handler in operations.items():
+            router.add_target(target_prefix, Route(name, json_service, handler))
     for method, path, name, handler in unfaulted:
         service = Service.STS if path == "/" else Service.CONTROL
         router.add(method, path, Route(name, service, handler, faultable=False))

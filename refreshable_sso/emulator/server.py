@@ -55,9 +55,33 @@ class Router:
 
     def __init__(self) -> None:
         self._routes: dict[str, dict[str, Route]] = {}
+        self._targets: dict[str, Route] = {}  # AWS JSON 1.1: "Prefix.Operation" -> route
+        self._target_services: dict[str, Service] = {}
 
     def add(self, method: str, path: str, route: Route) -> None:
         self._routes.setdefault(path, {})[method] = route
+
+    def add_target(self, prefix: str, route: Route) -> None:
+        """A JSON 1.1 operation, reached by ``POST /`` with ``X-Amz-Target: prefix.Operation``."""
+        self._targets[f"{prefix}.{route.operation}"] = route
+        self._target_services[prefix] = route.service
+
+    def resolve_target(self, method: str, target: str | None) -> Route | None:
+        """The route an ``X-Amz-Target`` names (None: not a JSON 1.1 call we know of)."""
+        if not target or method != "POST":
+            return None
+        route = self._targets.get(target)
+        if route is not None:
+            return route
+        prefix, _, operation = target.partition(".")
+        service = self._target_services.get(prefix)
+        if service is None:
+            return None
+
+        def unknown(request: Request) -> Response:
+            raise ApiError(400, "UnknownOperationException", f"{operation} is not emulated")
+
+        return Route(operation or target, service, unknown, faultable=False)
 
     def resolve(self, method: str, path: str) -> Route:
         by_method = self._routes.get(path)
@@ -182,7 +206,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             parts = urlsplit(self.path)
             route: Route | None = None
             try:
-                route = ctx.router.resolve(self.command, parts.path or "/")
+                route = ctx.router.resolve_target(
+                    self.command, self.headers.get("X-Amz-Target")
+                ) or ctx.router.resolve(self.command, parts.path or "/")
                 service = route.service
             except ApiError as exc:
                 unrouted = exc

@@ -239,6 +239,10 @@ class STSService:
             )
 
     # -- signature ---------------------------------------------------------------------------
+    def authenticate(self, request: Request) -> Caller:
+        """The principal whose emulator-issued credentials SigV4-signed ``request`` (any service)."""
+        return self._verify(request, f"http://{request.header('Host') or ''}")
+
     def _verify(self, request: Request, host_url: str) -> Caller:
         header = request.header("Authorization")
         if not header:

@@ -27,6 +27,20 @@ class Service(Enum):
     OIDC = "sso-oidc"
     STS = "sts"
     CONTROL = "emulator"
+    # AWS JSON 1.1 admin APIs (``X-Amz-Target``): errors carry ``__type`` and ``Message``.
+    SSO_ADMIN = "sso-admin"
+    ORGANIZATIONS = "organizations"
+    IDENTITYSTORE = "identitystore"
+
+
+JSON11_SERVICES = frozenset({Service.SSO_ADMIN, Service.ORGANIZATIONS, Service.IDENTITYSTORE})
+_JSON11_CODES = {
+    400: "ValidationException",
+    403: "AccessDeniedException",
+    404: "ResourceNotFoundException",
+    429: "ThrottlingException",
+    500: "InternalServerException",
+}
 
 
 @dataclass
@@ -113,6 +127,14 @@ _DEFAULT_CODES: dict[Service, dict[int, str]] = {
         500: "InternalFailure",
         503: "ServiceUnavailable",
     },
+    Service.SSO_ADMIN: _JSON11_CODES,
+    Service.IDENTITYSTORE: _JSON11_CODES,
+    Service.ORGANIZATIONS: {
+        **_JSON11_CODES,
+        400: "InvalidInputException",
+        429: "TooManyRequestsException",
+        500: "ServiceException",
+    },
 }
 
 
@@ -146,6 +168,8 @@ def render_error(service: Service, error: ApiError) -> Response:
         payload: dict[str, str]
         if service is Service.OIDC:
             payload = {"error": _oauth_error_name(error.code), "error_description": error.message}
+        elif service in JSON11_SERVICES:
+            payload = {"__type": error.code, "Message": error.message}
         else:
             payload = {"message": error.message}
         payload.update(error.extra)

@@ -21,9 +21,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
@@ -107,12 +107,14 @@ class CachedTokenProvider:
         refresh_window: float = 900.0,
         oidc_endpoint_url: str | None = None,
         http: HttpSettings = DEFAULT_HTTP,
+        token_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.start_url = start_url
         self.sso_region = sso_region
         self.sso_session_name = sso_session_name
         self.refresh_window = float(refresh_window)
-        self.cache = TokenCache(start_url, sso_session_name, cache_dir)
+        # token_cache: a dict-like store in place of the token file (see mappingstore)
+        self.cache = TokenCache(start_url, sso_session_name, cache_dir, mapping=token_cache)
         self._oidc_endpoint_url = oidc_endpoint_url
         self._http = http
         # A refresh holds the lock for at most one CreateToken call with its retries.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import MutableMapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -46,11 +47,17 @@ class TokenCache:
         start_url: str,
         sso_session_name: str | None = None,
         cache_dir: Path | None = None,
+        mapping: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.start_url = start_url
         self.sso_session_name = sso_session_name
         self.path: Path = token_cache_path(start_url, sso_session_name, cache_dir)
         self._file = JsonCacheFile(self.path)
+        if mapping is not None:  # a dict-like store in place of the file, same key and value
+            from refreshable_sso.mappingstore import mapping_file
+
+            self._file = mapping_file(mapping, self.path, "token_cache")
+            self.path = self._file.path
 
     def __repr__(self) -> str:
         who = (

@@ -73,6 +73,9 @@ def test_python_m_emulator_prints_exports_and_stops_on_ctrl_c(tmp_path: Path) ->
             "AWS_ENDPOINT_URL_SSO_OIDC",
             "AWS_ENDPOINT_URL_STS",
             "REFRESHABLE_SSO_FEDERATION_ENDPOINT",
+            "AWS_ENDPOINT_URL_SSO_ADMIN",
+            "AWS_ENDPOINT_URL_ORGANIZATIONS",
+            "AWS_ENDPOINT_URL_IDENTITYSTORE",
         }
         url = exports["AWS_ENDPOINT_URL_SSO"]
         assert url.startswith("http://127.0.0.1:")

@@ -39,12 +39,15 @@ def test_lifecycle(tmp_path: Path) -> None:
     emu.stop()  # idempotent
 
 
-def test_env_points_all_three_services_at_one_url(sso_emulator: Emulator) -> None:
+def test_env_points_every_service_at_one_url(sso_emulator: Emulator) -> None:
     assert sso_emulator.env() == {
         "AWS_ENDPOINT_URL_SSO": sso_emulator.url,
         "AWS_ENDPOINT_URL_SSO_OIDC": sso_emulator.url,
         "AWS_ENDPOINT_URL_STS": sso_emulator.url,
         "REFRESHABLE_SSO_FEDERATION_ENDPOINT": f"{sso_emulator.url}/federation",
+        "AWS_ENDPOINT_URL_SSO_ADMIN": sso_emulator.url,
+        "AWS_ENDPOINT_URL_ORGANIZATIONS": sso_emulator.url,
+        "AWS_ENDPOINT_URL_IDENTITYSTORE": sso_emulator.url,
     }
     assert sso_emulator.start_url.startswith("https://d-")
     assert sso_emulator.start_url.endswith(".awsapps.com/start")
