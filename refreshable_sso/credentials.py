@@ -33,7 +33,14 @@ from botocore.exceptions import (
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from refreshable_sso import _redact
-from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, sso_client, status_code
+from refreshable_sso._aws import (
+    DEFAULT_HTTP,
+    HttpSettings,
+    describe_wait,
+    error_code,
+    sso_client,
+    status_code,
+)
 from refreshable_sso._paths import cli_cache_dir, role_credentials_cache_path
 from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
 from refreshable_sso.errors import CacheFileError, CredentialRefreshError, LoginRequiredError
@@ -392,6 +399,7 @@ class RoleCredentialFetcher:
 
     def _call(self, token: SSOToken) -> RoleCredentials:
         client = self._sso()
+        started = time.monotonic()
         try:
             response = client.get_role_credentials(
                 roleName=self.role_name,
@@ -403,7 +411,7 @@ class RoleCredentialFetcher:
                 raise _Rejected() from exc
             raise self._client_error(exc) from exc
         except BotoCoreError as exc:
-            raise self._transport_error(exc) from exc
+            raise self._transport_error(exc, time.monotonic() - started) from exc
         try:
             credentials = RoleCredentials.from_api(response.get("roleCredentials"), self.account_id)
         except ValueError as exc:
@@ -464,12 +472,12 @@ class RoleCredentialFetcher:
             error_code=code,
         )
 
-    def _transport_error(self, exc: BotoCoreError) -> CredentialRefreshError:
+    def _transport_error(self, exc: BotoCoreError, waited: float) -> CredentialRefreshError:
         if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
             explain = (
-                f"the SSO portal did not answer in time ({exc}; connect timeout "
-                f"{self._http.connect_timeout:g} s, read timeout {self._http.read_timeout:g} s); "
-                f"check the network, or try again later"
+                f"the SSO portal did not answer in time: {describe_wait(exc, self._http, waited)} "
+                f"({exc}); check the network, or try again later (timeouts and attempts: "
+                f"HttpConfig / http=)"
             )
         elif isinstance(exc, EndpointConnectionError):
             explain = (
