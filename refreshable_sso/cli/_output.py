@@ -14,6 +14,7 @@ import sys
 import traceback
 
 from refreshable_sso._redact import redact
+from refreshable_sso.errors import RefreshableSSOError
 
 _THIRD_PARTY = ("botocore", "boto3", "urllib3", "s3transfer")
 
@@ -87,13 +88,15 @@ def error_message(exc: BaseException, folded: FoldedWarnings | None = None) -> s
         text = f"the AWS call failed: {text}"
     lines = [f"refreshable-sso: error: {text}"]
     for cause in _causes(exc):
+        if isinstance(cause, RefreshableSSOError):
+            continue  # ours: its message was composed into the one above
         said = str(cause)
         if said and said not in text:
-            lines.append(f"  cause: {type(cause).__name__}: {said}")
+            lines.append(f"  cause: {type(cause).__name__}: {redact(said)}")
             break
     for warning in folded.messages if folded else []:
         lines.append(f"  reported by {warning}")
-    return redact("\n".join(lines))
+    return "\n".join(lines)
 
 
 def report_error(exc: BaseException, verbosity: int, folded: FoldedWarnings | None) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from refreshable_sso.cli._progress import waiting
-from refreshable_sso.errors import ProfileError
+from refreshable_sso.errors import LoginError, ProfileError, RefreshableSSOError
 
 # refreshable_sso.tokens.interactive.LOGIN_FLOW_ENV, named here so --help imports no botocore
 LOGIN_FLOW_ENV = "REFRESHABLE_SSO_LOGIN_FLOW"
@@ -209,16 +209,22 @@ def _login(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if target.scopes:
         options["scopes"] = target.scopes
-    token = login(
-        target.start_url,
-        target.sso_region,
-        sso_session_name=target.sso_session_name,
-        force=args.force,
-        use_device_code=args.use_device_code,
-        open_browser=not args.no_browser,
-        timeout=args.timeout,
-        **options,
-    )
+    try:
+        token = login(
+            target.start_url,
+            target.sso_region,
+            sso_session_name=target.sso_session_name,
+            force=args.force,
+            use_device_code=args.use_device_code,
+            open_browser=not args.no_browser,
+            timeout=args.timeout,
+            **options,
+        )
+    except RefreshableSSOError as exc:
+        rejected = _rejected_sign_in(exc, target)
+        if rejected is None:
+            raise
+        raise rejected from exc
     who = target.sso_session_name or target.start_url
     until = token.expires_at.isoformat()
     if before is not None and token.access_token.get_secret_value() == before:
@@ -229,6 +235,32 @@ def _login(args: argparse.Namespace) -> int:
     else:
         print(f"Signed in to {who}; the token is valid until {until}.")
     return 0
+
+
+_REJECTED_CODES = (
+    "InvalidRequestException",
+    "InvalidClientException",
+    "UnauthorizedClientException",
+)
+
+
+def _rejected_sign_in(exc: BaseException, target: SignIn) -> LoginError | None:
+    """IAM Identity Center refused the start URL or region: its reason and the likely fix."""
+    from refreshable_sso._aws import error_code
+
+    cause: BaseException | None = exc
+    while cause is not None and error_code(cause) is None:
+        cause = cause.__cause__ or cause.__context__
+    if cause is None or error_code(cause) not in _REJECTED_CODES:
+        return None
+    reason = str(getattr(cause, "response", {}).get("Error", {}).get("Message") or cause)
+    scheme = "" if target.start_url.startswith("https://") else "; a start URL begins with https://"
+    return LoginError(
+        f"IAM Identity Center (sso-oidc.{target.sso_region}) refused the sign-in: {reason} "
+        f"({error_code(cause)}). Check the start URL {target.start_url!r} (your AWS access "
+        f"portal URL, e.g. https://d-1234567890.awsapps.com/start) and the SSO region "
+        f"{target.sso_region!r} (where IAM Identity Center is enabled){scheme}"
+    )
 
 
 def _logout(args: argparse.Namespace) -> int:
