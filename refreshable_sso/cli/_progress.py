@@ -22,11 +22,11 @@ class _Indicator(threading.Thread):
         self._what = what
         self._stream = stream
         self._after = after
-        self._started = time.monotonic()
+        self._since = time.monotonic()
         self.done = threading.Event()
 
     def _text(self) -> str:
-        return f"waiting for {self._what} {time.monotonic() - self._started:.0f} s..."
+        return f"waiting for {self._what} {time.monotonic() - self._since:.0f} s..."
 
     def run(self) -> None:
         if self.done.wait(self._after):
