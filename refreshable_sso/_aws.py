@@ -38,13 +38,13 @@ class HttpSettings:
     ``max_attempts`` counts the first try (botocore's ``standard`` mode retries 5xx, 429 and
     timeouts with exponential backoff and jitter; we do not write our own loop).
 
-    The defaults bound a hung endpoint: 3 attempts x 5 s read timeout plus at most about 3 s of
+    The defaults bound a hung endpoint: 3 attempts x 4 s read timeout plus at most about 3 s of
     backoff, so the first error reaches the caller within about 20 s (a black-holed address:
     3 x 3 s connect timeout). IAM Identity Center answers in well under a second when healthy.
     """
 
     connect_timeout: float = 3.0
-    read_timeout: float = 5.0
+    read_timeout: float = 4.0
     max_attempts: int = 3
     retry_mode: str = "standard"
 

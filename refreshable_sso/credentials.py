@@ -398,8 +398,8 @@ class RoleCredentialFetcher:
         return self._client
 
     def _call(self, token: SSOToken) -> RoleCredentials:
+        started = time.monotonic()  # the caller's wait includes building the client
         client = self._sso()
-        started = time.monotonic()
         try:
             response = client.get_role_credentials(
                 roleName=self.role_name,

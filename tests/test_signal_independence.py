@@ -19,7 +19,11 @@ SIGINT_TESTS = (
 
 def test_sigint_tests_pass_from_a_background_job() -> None:
     probe = subprocess.run(
-        [sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"],
+        [
+            sys.executable,
+            "-c",
+            "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)",
+        ],
         capture_output=True,
         text=True,
         preexec_fn=ignore_sigint,

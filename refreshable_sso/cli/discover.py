@@ -16,7 +16,9 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from refreshable_sso.cli._progress import waiting
@@ -98,7 +100,7 @@ def _accounts(args: argparse.Namespace) -> int:
     from refreshable_sso import discovery
 
     provider, region = _provider(args)
-    with waiting(f"IAM Identity Center (sso.{region})"):
+    with waiting(f"IAM Identity Center (sso.{region})"), _stating_waits(args.max_attempts):
         rows = list(discovery.list_accounts(provider, region, max_attempts=args.max_attempts))
     return _print(
         rows,
@@ -112,7 +114,7 @@ def _roles(args: argparse.Namespace) -> int:
     from refreshable_sso import discovery
 
     provider, region = _provider(args)
-    with waiting(f"IAM Identity Center (sso.{region})"):
+    with waiting(f"IAM Identity Center (sso.{region})"), _stating_waits(args.max_attempts):
         rows = list(
             discovery.list_roles(
                 provider,
@@ -128,6 +130,27 @@ def _roles(args: argparse.Namespace) -> int:
         ("ACCOUNT ID", "ROLE", "ACCOUNT NAME"),
         [(r.account_id, r.role_name, r.account_name or "") for r in rows],
     )
+
+
+@contextmanager
+def _stating_waits(max_attempts: int) -> Iterator[None]:
+    """A listing that timed out says how long the command waited, and why (attempts x timeout)."""
+    from refreshable_sso import _aws
+    from refreshable_sso.errors import DiscoveryError
+
+    started = time.monotonic()
+    try:
+        yield
+    except DiscoveryError as exc:
+        cause = exc.__cause__
+        if cause is None or not _aws.is_timeout(cause):
+            raise
+        http = dataclasses.replace(_aws.DEFAULT_HTTP, max_attempts=max_attempts)
+        waited = _aws.describe_wait(cause, http, time.monotonic() - started)
+        raise DiscoveryError(
+            f"{exc}; IAM Identity Center gave {waited}. Check the network and the SSO "
+            "endpoint (AWS_ENDPOINT_URL_SSO), or try again later"
+        ) from cause
 
 
 def format_table(header: Sequence[str], cells: Iterable[Sequence[str]]) -> list[str]:

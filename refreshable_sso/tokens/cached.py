@@ -330,8 +330,8 @@ class CachedTokenProvider:
     def _create_token(self, token: SSOToken) -> SSOToken:
         if token.refresh_token is None or token.client_secret is None:
             raise _RefreshFailure("the cached token has no refresh grant", login_required=True)
+        started = time.monotonic()  # the caller's wait includes building the client
         client = self._oidc()
-        started = time.monotonic()
         try:
             response = client.create_token(
                 grantType=REFRESH_GRANT,

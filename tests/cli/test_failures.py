@@ -64,7 +64,9 @@ def test_whoami_with_a_hung_sso_endpoint_ends_within_25_s(sso_emulator_env: Emul
     _assert_clean_failure(ran.stderr, ran.returncode)
     assert ran.seconds < 25, ran.stderr
     stated = re.search(
-        r"no answer after (\d+\.\d) s \(3 attempt\(s\) x 5 s read timeout", ran.stderr
+        rf"no answer after (\d+\.\d) s \({DEFAULT_HTTP.max_attempts} attempt\(s\) x "
+        rf"{DEFAULT_HTTP.read_timeout:g} s read timeout",
+        ran.stderr,
     )
     assert stated, ran.stderr
     # the process's own run time includes Python's start-up: the stated wait is a little less
@@ -82,6 +84,7 @@ def test_accounts_with_a_hung_portal_ends_within_25_s(sso_emulator_env: Emulator
     _assert_clean_failure(ran.stderr, ran.returncode)
     assert ran.seconds < 25, ran.stderr
     assert "list the accounts" in ran.stderr
+    assert f"x {DEFAULT_HTTP.read_timeout:g} s read timeout" in ran.stderr  # the wait, stated
 
 
 def test_login_with_a_wrong_start_url_keeps_the_servers_reason(sso_emulator_env: Emulator) -> None:

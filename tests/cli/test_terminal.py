@@ -16,7 +16,7 @@ from refreshable_sso.emulator import Emulator
 from tests.cli.helpers import SSO_SESSION, cli, write_profile
 from tests.signals import default_sigint
 
-SLOW = 3.5  # longer than the indicator's 2 s, shorter than the 5 s read timeout
+SLOW = 3.0  # longer than the indicator's 2 s, shorter than the default 4 s read timeout
 
 
 def _run_with_terminal_stderr(*args: str) -> tuple[int, str, bytes]:
