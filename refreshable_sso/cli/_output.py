@@ -37,6 +37,7 @@ class FoldedWarnings(logging.Handler):
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
         self.addFilter(_third_party)
+        self.undo: tuple[int, logging.Handler] | None = None  # (root level, console handler)
 
     def emit(self, record: logging.LogRecord) -> None:
         text = redact(f"{record.name}: {record.getMessage()}")
@@ -45,10 +46,15 @@ class FoldedWarnings(logging.Handler):
 
 
 def configure_logging(verbosity: int) -> FoldedWarnings:
-    """Route log records to stderr for this verbosity; returns the folded-warning collector."""
+    """Route log records to stderr for this verbosity; returns the folded-warning collector.
+
+    ``restore_logging(folded)`` undoes it (``main`` may run several times in one process, e.g.
+    in tests, and must not leave handlers on a stream that is gone).
+    """
     root = logging.getLogger()
     console = logging.StreamHandler(sys.stderr)
     folded = FoldedWarnings()
+    folded.undo = (root.level, console)
     if verbosity <= 0:
         console.setLevel(logging.WARNING)
         console.setFormatter(_NoTraceback())
@@ -65,6 +71,17 @@ def configure_logging(verbosity: int) -> FoldedWarnings:
         root.setLevel(logging.DEBUG)
     root.addHandler(console)
     return folded
+
+
+def restore_logging(folded: FoldedWarnings) -> None:
+    """Remove what ``configure_logging`` added and put the root level back."""
+    root = logging.getLogger()
+    root.removeHandler(folded)
+    if folded.undo is not None:
+        level, console = folded.undo
+        root.removeHandler(console)
+        root.setLevel(level)
+        folded.undo = None
 
 
 def is_aws_error(exc: BaseException) -> bool:

@@ -110,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise  # a bug: the traceback is what a report needs
         _output.report_error(exc, verbosity, folded)
         return EXIT_ERROR
+    finally:
+        _output.restore_logging(folded)
     return code
 
 

@@ -125,3 +125,15 @@ def test_the_login_flow_variable_named_in_help_is_the_real_one() -> None:
     from refreshable_sso.cli import auth
 
     assert auth.LOGIN_FLOW_ENV == LOGIN_FLOW_ENV
+
+
+def test_main_leaves_logging_as_it_found_it(capsys: object) -> None:
+    import logging
+
+    from refreshable_sso.cli.main import main
+
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    assert main(["completion", "bash"]) == 0
+    assert main(["-vv", "whoami", "--profile", "absent"]) == 1
+    assert (list(root.handlers), root.level) == before
