@@ -137,3 +137,10 @@ def test_main_leaves_logging_as_it_found_it(capsys: object) -> None:
     assert main(["completion", "bash"]) == 0
     assert main(["-vv", "whoami", "--profile", "absent"]) == 1
     assert (list(root.handlers), root.level) == before
+
+
+def test_the_emulator_default_start_url_named_in_help_is_the_real_one() -> None:
+    from refreshable_sso.cli import emulator as command
+    from refreshable_sso.emulator.settings import DEFAULT_START_URL
+
+    assert command.DEFAULT_START_URL == DEFAULT_START_URL
