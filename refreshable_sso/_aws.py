@@ -17,6 +17,7 @@ import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.credentials import CredentialResolver, Credentials
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.loaders import Loader, create_loader
 
 from refreshable_sso import _redact
@@ -34,14 +35,23 @@ _shared_loader: Loader | None = None
 class HttpSettings:
     """Timeouts and retry budget for SSO, SSO-OIDC and STS calls.
 
-    ``max_attempts`` counts the first try (botocore's ``standard`` mode retries 5xx and 429
-    with exponential backoff and jitter; we do not write our own loop).
+    ``max_attempts`` counts the first try (botocore's ``standard`` mode retries 5xx, 429 and
+    timeouts with exponential backoff and jitter; we do not write our own loop).
+
+    The defaults bound a hung endpoint: 3 attempts x 4 s read timeout plus at most about 3 s of
+    backoff, so the first error reaches the caller within about 20 s (a black-holed address:
+    3 x 3 s connect timeout). IAM Identity Center answers in well under a second when healthy.
     """
 
-    connect_timeout: float = 5.0
-    read_timeout: float = 15.0
+    connect_timeout: float = 3.0
+    read_timeout: float = 4.0
     max_attempts: int = 3
     retry_mode: str = "standard"
+
+    @property
+    def worst_case_wait(self) -> float:
+        """Seconds one call can take against a hung endpoint, backoff excluded."""
+        return self.max_attempts * (self.connect_timeout + self.read_timeout)
 
     def botocore_config(self, *, unsigned: bool) -> Config:
         options: dict[str, Any] = {
@@ -125,6 +135,27 @@ def sts_client(
     """An STS client signed with exactly these credentials (for whoami), never the default chain."""
     client: STSClient = _client("sts", region, endpoint_url, http, credentials)
     return client
+
+
+def describe_wait(exc: BaseException, http: HttpSettings, waited: float) -> str:
+    """Why a call gave up on a silent endpoint, with the real total wait, for error messages.
+
+    ``waited`` is the measured time of the whole call (every attempt and the backoff between
+    them), so the message states what the caller actually waited, not a single timeout.
+    """
+    attempts = http.max_attempts
+    if isinstance(exc, ConnectTimeoutError):
+        per_try = f"{attempts} attempt(s) x {http.connect_timeout:g} s connect timeout"
+    elif isinstance(exc, ReadTimeoutError):
+        per_try = f"{attempts} attempt(s) x {http.read_timeout:g} s read timeout"
+    else:
+        per_try = f"{attempts} attempt(s)"
+    return f"no answer after {waited:.1f} s ({per_try}, with backoff between attempts)"
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """True for botocore's connect and read timeouts (the endpoint is silent, not refusing)."""
+    return isinstance(exc, ConnectTimeoutError | ReadTimeoutError)
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -229,8 +229,9 @@ class HttpConfig(BaseModel):
 
     model_config = _frozen_config()
 
-    connect_timeout: float = Field(default=5.0, gt=0)
-    read_timeout: float = Field(default=15.0, gt=0)
+    # Defaults mirror _aws.HttpSettings: a hung endpoint errors within about 20 s.
+    connect_timeout: float = Field(default=3.0, gt=0)
+    read_timeout: float = Field(default=4.0, gt=0)
     max_attempts: int = Field(default=3, ge=1, le=20)
     retry_mode: Literal["standard", "adaptive", "legacy"] = "standard"
 
@@ -274,8 +275,8 @@ _FIX_HINTS: dict[str, str] = {
     "relogin_ahead": "a timedelta (or seconds) before the sign-in ends, e.g. timedelta(minutes=30)",
     "eviction_policy": "'LRU' or 'LFU'",
     "max_size": "an integer >= 0 (0 turns the client cache off)",
-    "connect_timeout": "a positive number of seconds, e.g. 5",
-    "read_timeout": "a positive number of seconds, e.g. 15",
+    "connect_timeout": "a positive number of seconds, e.g. 3",
+    "read_timeout": "a positive number of seconds, e.g. 4",
     "max_attempts": "an integer from 1 to 20 (attempts including the first)",
     "retry_mode": "'standard', 'adaptive' or 'legacy'",
     "login": "'never' (raise LoginRequiredError) or 'auto' (sign in interactively when needed)",

@@ -35,7 +35,14 @@ from botocore.exceptions import (
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from refreshable_sso import _redact, _reuse
-from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, sso_client, status_code
+from refreshable_sso._aws import (
+    DEFAULT_HTTP,
+    HttpSettings,
+    describe_wait,
+    error_code,
+    sso_client,
+    status_code,
+)
 from refreshable_sso._paths import cli_cache_dir, role_credentials_cache_path
 from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
 from refreshable_sso.errors import CacheFileError, CredentialRefreshError, LoginRequiredError
@@ -465,6 +472,7 @@ class RoleCredentialFetcher:
         return self._client
 
     def _call(self, token: SSOToken) -> RoleCredentials:
+        started = time.monotonic()  # the caller's wait includes building the client
         client = self._sso()
         try:
             response = client.get_role_credentials(
@@ -478,7 +486,7 @@ class RoleCredentialFetcher:
                 raise _Rejected() from exc
             raise self._client_error(exc) from exc
         except BotoCoreError as exc:
-            raise self._transport_error(exc) from exc
+            raise self._transport_error(exc, time.monotonic() - started) from exc
         try:
             credentials = RoleCredentials.from_api(response.get("roleCredentials"), self.account_id)
         except ValueError as exc:
@@ -578,12 +586,12 @@ class RoleCredentialFetcher:
             error_code=code,
         )
 
-    def _transport_error(self, exc: BotoCoreError) -> CredentialRefreshError:
+    def _transport_error(self, exc: BotoCoreError, waited: float) -> CredentialRefreshError:
         if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
             explain = (
-                f"the SSO portal did not answer in time ({exc}; connect timeout "
-                f"{self._http.connect_timeout:g} s, read timeout {self._http.read_timeout:g} s); "
-                f"check the network, or try again later"
+                f"the SSO portal did not answer in time: {describe_wait(exc, self._http, waited)} "
+                f"({exc}); check the network, or try again later (timeouts and attempts: "
+                f"HttpConfig / http=)"
             )
         elif isinstance(exc, EndpointConnectionError):
             explain = (

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import TypedDict
 
 from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, status_code, sts_client
+from refreshable_sso._aws import (
+    DEFAULT_HTTP,
+    HttpSettings,
+    describe_wait,
+    error_code,
+    is_timeout,
+    status_code,
+    sts_client,
+)
 from refreshable_sso.errors import IdentityError
 
 logger = logging.getLogger(__name__)
@@ -79,6 +88,7 @@ def get_caller_identity(
     http: HttpSettings = DEFAULT_HTTP,
 ) -> Identity:
     """Call ``sts:GetCallerIdentity`` signed with ``credentials``; failures become ``IdentityError``."""
+    started = time.monotonic()
     try:
         client = sts_client(region, credentials, endpoint_url=endpoint_url, http=http)
         try:
@@ -92,6 +102,12 @@ def get_caller_identity(
             f"{exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")
         ) from exc
     except BotoCoreError as exc:
+        if is_timeout(exc):
+            waited = describe_wait(exc, http, time.monotonic() - started)
+            raise IdentityError(
+                f"sts:GetCallerIdentity failed: STS {waited} ({exc}); check the network or "
+                "the STS endpoint (AWS_ENDPOINT_URL_STS)"
+            ) from exc
         raise IdentityError(f"sts:GetCallerIdentity failed: {exc}") from exc
     identity = parse_identity(dict(response))
     logger.debug("caller identity: %s", identity["Arn"])

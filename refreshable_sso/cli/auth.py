@@ -3,24 +3,25 @@
 The sign-in is named by a profile (``--profile``, an sso-session or legacy SSO profile of
 ``~/.aws/config``), by an sso-session (``--sso-session``, read from the config file unless
 ``--start-url``/``--sso-region`` are also given), or by ``--start-url`` and ``--sso-region``
-alone (a legacy, start-URL keyed cache entry). Endpoints follow ``AWS_ENDPOINT_URL_SSO`` /
-``AWS_ENDPOINT_URL_SSO_OIDC`` like every other part of the library.
+alone (a legacy, start-URL keyed cache entry). With none of these, ``$AWS_PROFILE`` and then the
+``default`` profile name it, as for ``aws sso login``. Endpoints follow
+``AWS_ENDPOINT_URL_SSO`` / ``AWS_ENDPOINT_URL_SSO_OIDC`` like every other part of the library.
+botocore, the profile reader and the login flows are imported inside the handlers only.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.configloader import load_config
-from botocore.exceptions import ConfigNotFound, ConfigParseError
+from refreshable_sso.cli._progress import waiting
+from refreshable_sso.errors import LoginError, ProfileError, RefreshableSSOError
 
-from refreshable_sso.errors import ProfileError
-from refreshable_sso.profiles import config_file_path, load_sso_profile
-from refreshable_sso.signin import login, logout
-from refreshable_sso.tokens.interactive import LOGIN_FLOW_ENV
+# refreshable_sso.tokens.interactive.LOGIN_FLOW_ENV, named here so --help imports no botocore
+LOGIN_FLOW_ENV = "REFRESHABLE_SSO_LOGIN_FLOW"
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,11 @@ class SignIn:
 def add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
     """``--profile`` / ``--sso-session`` / ``--start-url`` / ``--sso-region`` (see resolve_sign_in)."""
     target = parser.add_argument_group("which sign-in")
-    target.add_argument("--profile", help="an SSO profile of ~/.aws/config")
+    target.add_argument(
+        "--profile",
+        help="an SSO profile of ~/.aws/config (default: $AWS_PROFILE, then 'default', when "
+        "no --sso-session/--start-url is given)",
+    )
     target.add_argument(
         "--sso-session", dest="sso_session", help="an [sso-session NAME] of ~/.aws/config"
     )
@@ -92,6 +97,11 @@ def register(subparsers: Any) -> None:
 
 
 def _config_sessions() -> dict[str, dict[str, Any]]:
+    from botocore.configloader import load_config
+    from botocore.exceptions import ConfigNotFound, ConfigParseError
+
+    from refreshable_sso.profiles import config_file_path
+
     path = config_file_path()
     try:
         config = load_config(str(path))
@@ -107,6 +117,18 @@ def _config_sessions() -> dict[str, dict[str, Any]]:
 
 def resolve_sign_in(args: argparse.Namespace) -> SignIn:
     """The sign-in named on the command line; ``ProfileError`` says what is missing."""
+    from refreshable_sso.profiles import config_file_path, load_sso_profile
+
+    if not (args.profile or args.start_url or args.sso_region or args.sso_session):
+        implied = _implied_profile()
+        if implied is not None:
+            profile = load_sso_profile(implied)
+            return SignIn(
+                profile.start_url,
+                profile.sso_region,
+                profile.sso_session_name,
+                profile.registration_scopes,
+            )
     if args.profile:
         if args.start_url or args.sso_region or args.sso_session:
             raise ProfileError(
@@ -148,31 +170,116 @@ def resolve_sign_in(args: argparse.Namespace) -> SignIn:
     return SignIn(str(start_url), str(region), session, scopes)
 
 
+def _implied_profile() -> str | None:
+    """``$AWS_PROFILE``, else ``default`` if the config file has it (as ``aws sso login``)."""
+    named = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    if named:
+        return named
+    from botocore.configloader import load_config
+    from botocore.exceptions import ConfigNotFound, ConfigParseError
+
+    from refreshable_sso.profiles import config_file_path
+
+    try:
+        profiles = load_config(str(config_file_path())).get("profiles", {})
+    except (ConfigNotFound, ConfigParseError):
+        return None
+    return "default" if "default" in profiles else None
+
+
+def _cached_access_token(target: SignIn) -> str | None:
+    """The access token in the cache file now (to tell a reused token from a new sign-in)."""
+    import json
+
+    from refreshable_sso.tokens.store import TokenCache
+
+    path = TokenCache(target.start_url, target.sso_session_name).path
+    try:  # read only: a corrupt file is login()'s to report and repair
+        value = json.loads(path.read_text(encoding="utf-8")).get("accessToken")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
 def _login(args: argparse.Namespace) -> int:
+    from refreshable_sso.signin import login
+
     target = resolve_sign_in(args)
+    before = None if args.force else _cached_access_token(target)
     options: dict[str, Any] = {}
     if target.scopes:
         options["scopes"] = target.scopes
-    token = login(
-        target.start_url,
-        target.sso_region,
-        sso_session_name=target.sso_session_name,
-        force=args.force,
-        use_device_code=args.use_device_code,
-        open_browser=not args.no_browser,
-        timeout=args.timeout,
-        **options,
-    )
+    try:
+        token = login(
+            target.start_url,
+            target.sso_region,
+            sso_session_name=target.sso_session_name,
+            force=args.force,
+            use_device_code=args.use_device_code,
+            open_browser=not args.no_browser,
+            timeout=args.timeout,
+            **options,
+        )
+    except RefreshableSSOError as exc:
+        rejected = _rejected_sign_in(exc, target)
+        if rejected is None:
+            raise
+        raise rejected from exc
     who = target.sso_session_name or target.start_url
-    print(f"Signed in to {who}; the token is valid until {token.expires_at.isoformat()}.")
+    until = token.expires_at.isoformat()
+    if before is not None and token.access_token.get_secret_value() == before:
+        print(
+            f"Already signed in to {who}: reused the cached token, valid until {until} "
+            "(--force signs in again)."
+        )
+    else:
+        print(f"Signed in to {who}; the token is valid until {until}.")
     return 0
 
 
+_REJECTED_CODES = (
+    "InvalidRequestException",
+    "InvalidClientException",
+    "UnauthorizedClientException",
+)
+
+
+def _rejected_sign_in(exc: BaseException, target: SignIn) -> LoginError | None:
+    """IAM Identity Center refused the start URL or region: its reason and the likely fix."""
+    from refreshable_sso._aws import error_code
+
+    cause: BaseException | None = exc
+    while cause is not None and error_code(cause) is None:
+        cause = cause.__cause__ or cause.__context__
+    if cause is None or error_code(cause) not in _REJECTED_CODES:
+        return None
+    reason = str(getattr(cause, "response", {}).get("Error", {}).get("Message") or cause)
+    scheme = "" if target.start_url.startswith("https://") else "; a start URL begins with https://"
+    return LoginError(
+        f"IAM Identity Center (sso-oidc.{target.sso_region}) refused the sign-in: {reason} "
+        f"({error_code(cause)}). Check the start URL {target.start_url!r} (your AWS access "
+        f"portal URL, e.g. https://d-1234567890.awsapps.com/start) and the SSO region "
+        f"{target.sso_region!r} (where IAM Identity Center is enabled){scheme}"
+    )
+
+
 def _logout(args: argparse.Namespace) -> int:
+    from refreshable_sso.signin import logout
+    from refreshable_sso.tokens.store import TokenCache
+
     target = resolve_sign_in(args)
-    result = logout(target.start_url, target.sso_region, sso_session_name=target.sso_session_name)
+    had_token = TokenCache(target.start_url, target.sso_session_name).path.exists()
+    with waiting(f"IAM Identity Center (sso.{target.sso_region})"):
+        result = logout(
+            target.start_url, target.sso_region, sso_session_name=target.sso_session_name
+        )
     who = target.sso_session_name or target.start_url
-    state = "signed out" if result.signed_out else "removed local credentials (server not reached)"
+    if result.signed_out:
+        state = "signed out"
+    elif not had_token:
+        state = "not signed in (no cached token), nothing to end on the server"
+    else:
+        state = "removed local credentials; the server did not end the sign-in (see -v)"
     print(f"{who}: {state}; removed {len(result.removed)} cached file(s).")
     for path in result.removed:
         print(f"  {path}", file=sys.stdout)

@@ -14,11 +14,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from refreshable_sso.emulator import Emulator
-from refreshable_sso.session import SSORefreshableSession
-from refreshable_sso.tokens.base import utcnow
+if TYPE_CHECKING:  # imported in run(): building the CLI's parser stays cheap
+    from refreshable_sso.emulator import Emulator
+    from refreshable_sso.session import SSORefreshableSession
 
 SSO_SESSION_NAME = "refreshable-sso-demo"
 
@@ -140,7 +140,10 @@ def _worker(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo; 0 if every call succeeded, 1 otherwise (2 for bad arguments)."""
+    """Run the demo; 0 if every call succeeded, 1 otherwise (2 bad arguments, 130 Ctrl-C)."""
+    from refreshable_sso.emulator import Emulator
+    from refreshable_sso.session import SSORefreshableSession
+
     problems = _validate(args)
     if problems:
         print("refreshable-sso demo: " + "; ".join(problems), file=sys.stderr)
@@ -232,7 +235,11 @@ def run(args: argparse.Namespace) -> int:
         for error in tally.first_errors:
             print(f"  error: {error}", file=out)
         ok = tally.failures == 0 and tally.calls > 0 and not interrupted
-        print("  result: " + ("OK, every call succeeded" if ok else "FAILED"), file=out, flush=True)
+        if interrupted:
+            verdict = f"INTERRUPTED after {elapsed:.1f} s ({tally.failures} failed so far)"
+        else:
+            verdict = "OK, every call succeeded" if ok else "FAILED"
+        print("  result: " + verdict, file=out, flush=True)
     if interrupted:
         return 130
     return 0 if ok else 1
@@ -241,6 +248,8 @@ def run(args: argparse.Namespace) -> int:
 def _status(
     session: SSORefreshableSession, emu: Emulator, tally: _Tally, elapsed: float, token_base: int
 ) -> str:
+    from refreshable_sso.tokens.base import utcnow
+
     expiry = session.credentials_expiration
     left = f"{(expiry - utcnow()).total_seconds():5.1f}s" if expiry else "  -  "
     with tally.lock:

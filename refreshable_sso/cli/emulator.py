@@ -7,10 +7,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from refreshable_sso.emulator import Emulator
-from refreshable_sso.emulator.settings import DEFAULT_START_URL
+if TYPE_CHECKING:
+    from refreshable_sso.emulator import Emulator
+
+# refreshable_sso.emulator.settings.DEFAULT_START_URL, named here so --help imports no emulator
+DEFAULT_START_URL = "https://d-90670ca11e.awsapps.com/start"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def emulator_from_args(args: argparse.Namespace) -> Emulator:
     """An (unstarted) emulator configured from parsed arguments."""
+    from refreshable_sso.emulator import Emulator
+
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,

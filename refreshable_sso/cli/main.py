@@ -1,18 +1,25 @@
+# PYTHON_ARGCOMPLETE_OK
 """Entry point of ``refreshable-sso``.
 
 Each command lives in its own module under ``refreshable_sso.cli`` and exposes
 ``register(subparsers)``, which adds a sub-parser and sets ``handler`` (a function taking the
-parsed ``argparse.Namespace`` and returning the exit code) as its default.
+parsed ``argparse.Namespace`` and returning the exit code) as its default. A command module
+imports nothing heavy (boto3, botocore, the session, the emulator) at module level: building
+the parser must stay cheap, so ``--help``, completion and light commands start fast.
+
+Exit codes: 0 success, 1 error (one message on stderr, no traceback unless ``-vv``),
+2 usage error, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import logging
+import os
 import sys
 from collections.abc import Sequence
 
+from refreshable_sso.cli import _output
 from refreshable_sso.errors import RefreshableSSOError
 
 # Modules (under refreshable_sso.cli) that contribute commands, in help order.
@@ -30,7 +37,42 @@ COMMAND_MODULES: tuple[str, ...] = (
     "doctor",
     "console",
     "assignments",
+    "completion",
 )
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("refreshable-sso")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: reads the installed metadata only when asked (it costs ~0.1 s to import)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
+
+
+def _add_verbose(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="show more: -v progress details, -vv debug logs and tracebacks",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,20 +80,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="refreshable-sso",
         description="AWS IAM Identity Center credentials that keep working in long-running programs.",
+        epilog="Exit codes: 0 ok, 1 error, 2 usage error, 130 interrupted.",
     )
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
-    )
+    parser.add_argument("--version", action=_VersionAction)
+    _add_verbose(parser, default=0)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"refreshable_sso.cli.{name}")
         module.register(subparsers)
+    for sub in subparsers.choices.values():
+        # -v after the command too; SUPPRESS keeps a -v given before the command
+        if "-v" not in sub._option_string_actions:
+            _add_verbose(sub, default=argparse.SUPPRESS)
     return parser
 
 
+def _autocomplete(parser: argparse.ArgumentParser) -> None:
+    """Answer a shell's completion request (argcomplete sets _ARGCOMPLETE) and exit."""
+    if "_ARGCOMPLETE" in os.environ:
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; library errors become a one-line message and exit status 1."""
+    """Run one command; expected failures become one message on stderr and exit status 1."""
     if argv is None:
         argv = sys.argv[1:]
     if list(argv[:1]) == ["credential-process"]:
@@ -62,17 +116,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if answered is not None:
             return answered
     parser = build_parser()
+    _autocomplete(parser)
     args = parser.parse_args(argv)
-    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    verbosity = int(getattr(args, "verbose", 0) or 0)
+    folded = _output.configure_logging(verbosity)
     try:
         code: int = args.handler(args)
     except RefreshableSSOError as exc:
-        print(f"refreshable-sso: error: {exc}", file=sys.stderr)
-        return 1
+        _output.report_error(exc, verbosity, folded)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("refreshable-sso: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if not _output.is_aws_error(exc):
+            raise  # a bug: the traceback is what a report needs
+        _output.report_error(exc, verbosity, folded)
+        return EXIT_ERROR
+    finally:
+        _output.restore_logging(folded)
     return code
 
 

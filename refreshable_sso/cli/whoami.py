@@ -7,8 +7,7 @@ import json
 import os
 from typing import Any
 
-from refreshable_sso.session import SSORefreshableSession
-from refreshable_sso.tokens.base import utcnow
+from refreshable_sso.cli._progress import waiting
 
 
 def register(subparsers: Any) -> None:
@@ -37,10 +36,14 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the identity; library errors (login required, bad profile) are reported by main."""
+    from refreshable_sso.session import SSORefreshableSession
+    from refreshable_sso.tokens.base import utcnow
+
     with SSORefreshableSession.from_profile(
         args.profile, cache_credentials=not args.no_credential_cache
     ) as session:
-        identity = session.whoami()
+        with waiting(f"IAM Identity Center (sso.{session.sso_config.sso_region}) and STS"):
+            identity = session.whoami()
         expiry = session.credentials_expiration
     if args.json:
         document = dict(identity)

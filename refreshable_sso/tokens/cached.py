@@ -29,7 +29,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from refreshable_sso import _redact
-from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, oidc_client, status_code
+from refreshable_sso._aws import (
+    DEFAULT_HTTP,
+    HttpSettings,
+    describe_wait,
+    error_code,
+    is_timeout,
+    oidc_client,
+    status_code,
+)
 from refreshable_sso.cachefile import CacheLockTimeoutError, FileVersion
 from refreshable_sso.errors import CacheFileError, LoginRequiredError, TokenProviderError
 from refreshable_sso.tokens.base import SSOToken, format_cache_time, utcnow
@@ -340,6 +348,7 @@ class CachedTokenProvider:
     def _create_token(self, token: SSOToken) -> SSOToken:
         if token.refresh_token is None or token.client_secret is None:
             raise _RefreshFailure("the cached token has no refresh grant", login_required=True)
+        started = time.monotonic()  # the caller's wait includes building the client
         client = self._oidc()
         try:
             response = client.create_token(
@@ -351,8 +360,14 @@ class CachedTokenProvider:
         except ClientError as exc:
             raise self._classify(exc) from exc
         except BotoCoreError as exc:
+            waited = (
+                f": {describe_wait(exc, self._http, time.monotonic() - started)}"
+                if is_timeout(exc)
+                else ""
+            )
             raise _RefreshFailure(
-                f"could not reach SSO-OIDC ({type(exc).__name__}: {exc})", login_required=False
+                f"could not reach SSO-OIDC{waited} ({type(exc).__name__}: {exc})",
+                login_required=False,
             ) from exc
         try:
             return SSOToken.from_create_token(

@@ -41,9 +41,10 @@ def test_accounts_rows(signed_in: Emulator) -> None:
     result = _run(signed_in, "accounts", *_by_url(signed_in))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
+        "ACCOUNT ID    NAME         EMAIL",
         "111111111111  Development  dev@example.com",
-        "222222222222  Staging  staging@example.com",
-        "333333333333  Production  prod@example.com",
+        "222222222222  Staging      staging@example.com",
+        "333333333333  Production   prod@example.com",
     ]
 
 
@@ -81,6 +82,7 @@ def test_roles_of_named_accounts_through_a_config_sso_session(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
+        "ACCOUNT ID    ROLE                 ACCOUNT NAME",
         "222222222222  AdministratorAccess",
         "222222222222  ReadOnlyAccess",
         "333333333333  AdministratorAccess",

@@ -16,11 +16,17 @@ import pytest
 
 from refreshable_sso.cli.emulator import run
 from refreshable_sso.cli.main import build_parser
+from tests.signals import default_sigint
 
 
 def _start(args: list[str]) -> tuple[subprocess.Popen[str], dict[str, str], list[str]]:
     proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+        preexec_fn=default_sigint,  # we send it SIGINT: never inherit an ignored one
     )
     assert proc.stdout is not None
     exports: dict[str, str] = {}

@@ -22,6 +22,7 @@ from refreshable_sso.credentials import RoleCredentialCache, RoleCredentials
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.signin import login, logout
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
+from tests.signals import default_sigint
 
 from .conftest import SSO_SESSION, EmulatorFactory, Prompt
 
@@ -276,6 +277,7 @@ def test_cli_ctrl_c_cancels_cleanly(emu_factory: EmulatorFactory) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,  # we send it SIGINT: never inherit an ignored one
     )
     try:
         deadline = time.monotonic() + 30
