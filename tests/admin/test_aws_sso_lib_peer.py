@@ -7,7 +7,9 @@ machine, so these comparisons are peer tests (tox env ``peers``), not core-suite
 
 from __future__ import annotations
 
-import aws_sso_lib
+import importlib
+from typing import Any
+
 import pytest
 
 from refreshable_sso.admin import list_assignments
@@ -19,6 +21,11 @@ from tests.admin.expected import expected, ou_accounts
 pytestmark = pytest.mark.peer
 
 
+def _aws_sso_lib() -> Any:
+    # imported here, not at module level: the core suite collects this file without the peer
+    return importlib.import_module("aws_sso_lib")
+
+
 @pytest.fixture
 def big_admin(big_org_emulator: Emulator) -> object:
     return admin_session(big_org_emulator)
@@ -27,7 +34,7 @@ def big_admin(big_org_emulator: Emulator) -> object:
 def _both(
     session: object, **options: object
 ) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
-    theirs = {tuple(a) for a in aws_sso_lib.list_assignments(session, **options)}
+    theirs = {tuple(a) for a in _aws_sso_lib().list_assignments(session, **options)}
     ours = {tuple(a) for a in list_assignments(session, **options)}  # type: ignore[arg-type]
     return theirs, ours
 
@@ -85,7 +92,7 @@ def test_dict_caches_are_shared_with_aws_sso_lib(
         sso_cache=sso_cache,
     )
     credential_cache: dict[str, object] = {}
-    theirs = aws_sso_lib.get_boto3_session(
+    theirs = _aws_sso_lib().get_boto3_session(
         sso_emulator.start_url,
         sso_emulator.region,
         sso_emulator.default_account_id,
