@@ -10,6 +10,7 @@ refresher at a time). The credentials object sits on the botocore session, so
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -18,9 +19,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
-from botocore.credentials import DeferredRefreshableCredentials, RefreshableCredentials
+from botocore.credentials import RefreshableCredentials
 
-from refreshable_sso import _redact, discovery
+from refreshable_sso import _redact, shared_loader
 from refreshable_sso.clients import CacheInfo, ClientCache
 from refreshable_sso.config import (
     CacheConfig,
@@ -33,16 +34,19 @@ from refreshable_sso.config import (
     validate_session_config,
 )
 from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
-from refreshable_sso.discovery import AccountInfo, RoleInfo
 from refreshable_sso.errors import ConfigurationError, LoginRequiredError
+from refreshable_sso.fast_credentials import (
+    FastDeferredRefreshableCredentials,
+    FastRefreshableCredentials,
+)
 from refreshable_sso.identity import Identity, get_caller_identity
 from refreshable_sso.profiles import load_sso_profile
-from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import TokenProvider, utcnow
 from refreshable_sso.tokens.cached import CachedTokenProvider
 
 if TYPE_CHECKING:
     from refreshable_sso._aws import HttpSettings
+    from refreshable_sso.discovery import AccountInfo, RoleInfo
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +150,7 @@ class SSORefreshableSession(boto3.Session):
     ) -> None:
         _refuse_unexpected(unexpected)
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
-            login = policy.default_login_policy()
+            login = _default_login_policy()
         provider_problems = _provider_problems(token_provider, login_provider, login)
         config = validate_session_config(
             sso=sso,
@@ -175,6 +179,8 @@ class SSORefreshableSession(boto3.Session):
             },
             extra_problems=provider_problems,
         )
+        if botocore_session is None:  # ours share the process-wide loader; a caller's is kept as is
+            botocore_session = shared_loader.botocore_session(profile_name)
         super().__init__(
             region_name=region_name, botocore_session=botocore_session, profile_name=profile_name
         )
@@ -237,6 +243,8 @@ class SSORefreshableSession(boto3.Session):
             token_cache_dir=self._token_cache_dir,
             credential_cache_dir=self._credential_cache_dir,
             region_name=region_name or self.region_name,
+            # the same data loader (parsed models, endpoint rules) as this session: no re-parse
+            botocore_session=shared_loader.botocore_session(loader=shared_loader.data_loader(self)),
         )
 
     def _build_token_provider(
@@ -261,6 +269,8 @@ class SSORefreshableSession(boto3.Session):
             )
         if self._config.login != "auto":
             return base
+        from refreshable_sso.tokens import policy  # the login flows load only when they can run
+
         interactive = login_provider or policy.default_interactive_provider(
             sso,
             flow=self._config.login_flow,
@@ -300,14 +310,15 @@ class SSORefreshableSession(boto3.Session):
         return ClientCache(self._config.cache)
 
     def _build_credentials(self) -> RefreshableCredentials:
+        """botocore's refreshable credentials with a lock-free fast path (see fast_credentials)."""
         refresh = self._config.refresh
         credentials: RefreshableCredentials
         if refresh.defer_refresh:
-            credentials = DeferredRefreshableCredentials(
+            credentials = FastDeferredRefreshableCredentials(
                 refresh_using=self._fetch_role_credentials, method=CREDENTIAL_METHOD
             )
         else:
-            credentials = RefreshableCredentials.create_from_metadata(
+            credentials = FastRefreshableCredentials.create_from_metadata(
                 self._fetch_role_credentials(),
                 refresh_using=self._fetch_role_credentials,
                 method=CREDENTIAL_METHOD,
@@ -481,6 +492,8 @@ class SSORefreshableSession(boto3.Session):
 
     def list_accounts(self) -> Iterator[AccountInfo]:
         """Accounts the signed-in user can reach."""
+        from refreshable_sso import discovery
+
         accounts: Iterator[AccountInfo] = discovery.list_accounts(
             self._token_provider,
             self._config.sso.sso_region,
@@ -491,6 +504,8 @@ class SSORefreshableSession(boto3.Session):
 
     def list_roles(self, account_id: str | None = None) -> Iterator[RoleInfo]:
         """Roles in one account, or in every reachable account when ``account_id`` is None."""
+        from refreshable_sso import discovery
+
         roles: Iterator[RoleInfo] = discovery.list_roles(
             self._token_provider,
             self._config.sso.sso_region,
@@ -528,6 +543,23 @@ class SSORefreshableSession(boto3.Session):
             f"defer_refresh={self._config.refresh.defer_refresh}, "
             f"credentials_expire={expiry.isoformat() if expiry else None!r})"
         )
+
+
+def _default_login_policy() -> str:
+    """``policy.default_login_policy()``, importing the login flows only when it can say "auto".
+
+    Without a terminal on stdin the answer is "never" and the interactive flows (http.server,
+    webbrowser) are not needed; with one, the policy module decides.
+    """
+    try:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        interactive = False
+    if not interactive:
+        return "never"
+    from refreshable_sso.tokens import policy
+
+    return policy.default_login_policy()
 
 
 def _provider_problems(token_provider: object, login_provider: object, login: object) -> list[str]:
