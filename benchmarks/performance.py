@@ -132,7 +132,6 @@ def clear_role_cache(home: str) -> None:
 def child_env(emu: Any) -> dict[str, str]:
     env = dict(os.environ)
     env.update(emu.env())
-    env["PYTHONDONTWRITEBYTECODE"] = "0"
     return env
 
 
