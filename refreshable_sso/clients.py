@@ -259,6 +259,7 @@ _DEFAULT_TAILS = {
     "client": _default_tail("client", _CLIENT),
     "resource": _default_tail("resource", _RESOURCE),
 }
+_CLIENT_TAIL = _DEFAULT_TAILS["client"]
 
 
 def _close(value: Any) -> None:
@@ -326,6 +327,19 @@ class ClientCache:
         """The cached client for ``create(*args, **kwargs)`` (boto3.Session.client arguments)."""
         if kwargs and ("eviction_policy" in kwargs or "max_size" in kwargs):
             kwargs = self._per_call_settings("client", kwargs)
+        entries = self._entries
+        if not kwargs and len(args) == 1 and type(args[0]) is str and entries is not None:
+            # client("s3") hit, inlined: the key of _make_key's hot path, one short lock
+            key: Hashable | None = ("client", args[0], session_region, *_CLIENT_TAIL)
+            with self._lock:
+                try:
+                    value = entries[key]  # cachetools updates recency / frequency here
+                except KeyError:
+                    pass
+                else:
+                    self._hits += 1
+                    return value
+            return self._get(key, create, args, kwargs)
         if "cache" in kwargs:
             return self._maybe_uncached(create, "client", _CLIENT, session_region, args, kwargs)
         key = _make_key("client", _CLIENT, session_region, args, kwargs)

@@ -6,23 +6,30 @@ use them to test its own SSO code offline:
 * ``sso_emulator`` - a started emulator (``auto_approve=True``, default lifetimes);
 * ``sso_emulator_factory(**options)`` - start emulators with your own options;
 * ``sso_emulator_env`` - ``sso_emulator`` with its ``AWS_ENDPOINT_URL_*`` variables set.
+
+pytest loads this module in every run of every project that has refreshable_sso installed, so
+it imports nothing heavy: the emulator (and with it botocore) is imported when a fixture is
+first requested.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from refreshable_sso.emulator import Emulator
+if TYPE_CHECKING:
+    from refreshable_sso.emulator import Emulator
 
-EmulatorFactory = Callable[..., Emulator]
+EmulatorFactory = Callable[..., "Emulator"]
 
 
 @pytest.fixture
 def sso_emulator_factory() -> Iterator[EmulatorFactory]:
     """Start emulators with any :class:`Emulator` options; all are stopped at teardown."""
+    from refreshable_sso.emulator import Emulator
+
     started: list[Emulator] = []
 
     def factory(**options: Any) -> Emulator:

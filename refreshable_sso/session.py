@@ -10,6 +10,7 @@ refresher at a time). The credentials object sits on the botocore session, so
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import datetime, timedelta
@@ -18,9 +19,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
-from botocore.credentials import DeferredRefreshableCredentials, RefreshableCredentials
+from botocore.credentials import RefreshableCredentials
 
-from refreshable_sso import _redact, discovery
+from refreshable_sso import _redact, shared_loader
 from refreshable_sso.assume import RoleChain
 from refreshable_sso.clients import CacheInfo, ClientCache
 from refreshable_sso.config import (
@@ -36,20 +37,24 @@ from refreshable_sso.config import (
     validate_session_config,
 )
 from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
-from refreshable_sso.discovery import AccountInfo, RoleInfo
 from refreshable_sso.errors import ConfigurationError, LoginRequiredError
 from refreshable_sso.expired_token import ExpiredTokenHook
+from refreshable_sso.fast_credentials import (
+    FastDeferredRefreshableCredentials,
+    FastRefreshableCredentials,
+)
 from refreshable_sso.identity import Identity, get_caller_identity
 from refreshable_sso.profiles import load_profile_chain
 from refreshable_sso.sign_in_watch import DEFAULT_BEFORE, SignInCallback, SignInWatch
-from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import TokenProvider, utcnow
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.store import TokenCache
 
 if TYPE_CHECKING:
     from refreshable_sso._aws import HttpSettings
+    from refreshable_sso.discovery import AccountInfo, RoleInfo
     from refreshable_sso.serving.container import ContainerCredentialServer
+    from refreshable_sso.tokens import policy
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +178,7 @@ class SSORefreshableSession(boto3.Session):
         self._token_mapping = _cache_mapping("token_cache", token_cache)
         self._credential_mapping = _cache_mapping("credential_cache", credential_cache)
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
-            login = policy.default_login_policy()
+            login = _default_login_policy()
         provider_problems = _provider_problems(token_provider, login_provider, login)
         hops, hop_problems = parse_assume_role(assume_role)
         provider_problems.extend(hop_problems)
@@ -206,6 +211,8 @@ class SSORefreshableSession(boto3.Session):
             },
             extra_problems=provider_problems,
         )
+        if botocore_session is None:  # ours share the process-wide loader; a caller's is kept as is
+            botocore_session = shared_loader.botocore_session(profile_name)
         super().__init__(
             region_name=region_name, botocore_session=botocore_session, profile_name=profile_name
         )
@@ -292,6 +299,8 @@ class SSORefreshableSession(boto3.Session):
             credential_cache_dir=self._credential_cache_dir,
             credential_cache=self._credential_mapping,
             region_name=region_name or self.region_name,
+            # the same data loader (parsed models, endpoint rules) as this session: no re-parse
+            botocore_session=shared_loader.botocore_session(loader=shared_loader.data_loader(self)),
         )
 
     def _build_token_provider(
@@ -319,6 +328,8 @@ class SSORefreshableSession(boto3.Session):
             self._cached_provider = base
         if self._config.login != "auto":
             return base
+        from refreshable_sso.tokens import policy  # the login flows load only when they can run
+
         interactive = login_provider or policy.default_interactive_provider(
             sso,
             flow=self._config.login_flow,
@@ -443,14 +454,15 @@ class SSORefreshableSession(boto3.Session):
         return ClientCache(self._config.cache)
 
     def _build_credentials(self) -> RefreshableCredentials:
+        """botocore's refreshable credentials with a lock-free fast path (see fast_credentials)."""
         refresh = self._config.refresh
         credentials: RefreshableCredentials
         if refresh.defer_refresh:
-            credentials = DeferredRefreshableCredentials(
+            credentials = FastDeferredRefreshableCredentials(
                 refresh_using=self._fetch_role_credentials, method=CREDENTIAL_METHOD
             )
         else:
-            credentials = RefreshableCredentials.create_from_metadata(
+            credentials = FastRefreshableCredentials.create_from_metadata(
                 self._fetch_role_credentials(),
                 refresh_using=self._fetch_role_credentials,
                 method=CREDENTIAL_METHOD,
@@ -672,6 +684,8 @@ class SSORefreshableSession(boto3.Session):
 
     def list_accounts(self) -> Iterator[AccountInfo]:
         """Accounts the signed-in user can reach."""
+        from refreshable_sso import discovery
+
         accounts: Iterator[AccountInfo] = discovery.list_accounts(
             self._token_provider,
             self._config.sso.sso_region,
@@ -682,6 +696,8 @@ class SSORefreshableSession(boto3.Session):
 
     def list_roles(self, account_id: str | None = None) -> Iterator[RoleInfo]:
         """Roles in one account, or in every reachable account when ``account_id`` is None."""
+        from refreshable_sso import discovery
+
         roles: Iterator[RoleInfo] = discovery.list_roles(
             self._token_provider,
             self._config.sso.sso_region,
@@ -745,6 +761,23 @@ def _cache_mapping(name: str, value: object) -> MutableMapping[str, Any] | None:
         f"got {type(value).__name__}",
         [f"{name}: not a MutableMapping"],
     )
+
+
+def _default_login_policy() -> str:
+    """``policy.default_login_policy()``, importing the login flows only when it can say "auto".
+
+    Without a terminal on stdin the answer is "never" and the interactive flows (http.server,
+    webbrowser) are not needed; with one, the policy module decides.
+    """
+    try:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        interactive = False
+    if not interactive:
+        return "never"
+    from refreshable_sso.tokens import policy
+
+    return policy.default_login_policy()
 
 
 def _provider_problems(token_provider: object, login_provider: object, login: object) -> list[str]:

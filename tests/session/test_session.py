@@ -72,7 +72,9 @@ def test_defer_refresh_true_fetches_on_first_use(signed_in: Emulator) -> None:
 
 def test_defer_refresh_false_fetches_at_construction(signed_in: Emulator) -> None:
     session = session_for(signed_in, defer_refresh=False)
-    assert type(session.get_credentials()) is RefreshableCredentials
+    credentials = session.get_credentials()
+    assert isinstance(credentials, RefreshableCredentials)  # botocore's, with our fast path
+    assert not isinstance(credentials, DeferredRefreshableCredentials)  # fetched at construction
     assert signed_in.calls("GetRoleCredentials") == 1
     assert session.credentials_expiration is not None
     session.whoami()
