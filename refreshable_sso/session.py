@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import boto3
 from botocore.credentials import DeferredRefreshableCredentials, RefreshableCredentials
 
-from refreshable_sso import _redact, discovery
+from refreshable_sso import _pickling, _redact, discovery
 from refreshable_sso.clients import CacheInfo, ClientCache
 from refreshable_sso.config import (
     CacheConfig,
@@ -145,6 +145,7 @@ class SSORefreshableSession(boto3.Session):
         **unexpected: Any,
     ) -> None:
         _refuse_unexpected(unexpected)
+        self._given = _pickling.GivenProviders(token_provider, login_provider, on_login, login)
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
             login = policy.default_login_policy()
         provider_problems = _provider_problems(token_provider, login_provider, login)
@@ -516,6 +517,19 @@ class SSORefreshableSession(boto3.Session):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the configuration only (no token, credential, lock or client): see _pickling."""
+        arguments = _pickling.session_arguments(
+            self._config,
+            self._given,
+            region_name=self.region_name,
+            profile_name=self._login_profile,
+            cache_credentials=self._cache_credentials,
+            token_cache_dir=self._token_cache_dir,
+            credential_cache_dir=self._credential_cache_dir,
+        )
+        return (_pickling.rebuild, (type(self), arguments))
 
     def __repr__(self) -> str:
         sso = self._config.sso
