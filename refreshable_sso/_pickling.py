@@ -4,8 +4,9 @@ A session's state is secrets (access token, refresh token, role credentials) plu
 and threads; none of that may travel. What travels is what the caller configured: the validated
 configuration models (every field of ``SessionConfig``, so options added later travel too), the
 cache directories and a custom token provider if it can be pickled without a secret in it. The
-receiving process builds the session again and reads the shared, locked caches, so N workers on
-one host make one GetRoleCredentials call between them.
+receiving process builds the session again (once per configuration: later tasks carrying the
+same session get the same object) and reads the shared, locked caches, so N workers on one host
+make one GetRoleCredentials call between them.
 
 Interactive login never starts in a worker by default: a session whose login policy was chosen
 automatically (a person at the driver's terminal) arrives with ``login="never"``; only an
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import io
 import pickle
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from pydantic import SecretStr
 
 from refreshable_sso.config import SessionConfig
@@ -84,9 +87,21 @@ def session_arguments(
     return arguments
 
 
+# Sessions rebuilt in this process, by class and configuration: a worker that receives the same
+# session with every task builds it once and keeps its credentials, clients and memo warm.
+_REBUILT_MAX = 16
+_rebuilt: LRUCache[tuple[Any, bytes], Any] = LRUCache(_REBUILT_MAX)
+_rebuilt_lock = threading.Lock()
+
+
 def rebuild(cls: Callable[..., Any], arguments: dict[str, Any]) -> Any:
-    """Unpickling: construct the session again from its configuration."""
-    return cls(**arguments)
+    """Unpickling: the session for this configuration, built once per process."""
+    key = (cls, pickle.dumps(arguments, protocol=pickle.HIGHEST_PROTOCOL))
+    with _rebuilt_lock:
+        session = _rebuilt.get(key)
+        if session is None:
+            session = _rebuilt[key] = cls(**arguments)
+    return session
 
 
 __all__ = ["GivenProviders", "check_picklable", "rebuild", "session_arguments"]
