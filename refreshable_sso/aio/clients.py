@@ -144,12 +144,18 @@ class AioClientCache:
             )
 
     async def clear(self) -> None:
-        """Close and drop every cached client, and reset the counters."""
+        """Close and drop the calling loop's cached clients (and those of closed loops).
+
+        Clients of other running loops stay: tasks there may be using them right now (a Dask
+        worker runs several tasks, each with its own loop, on one unpickled session).
+        """
+        loop = asyncio.get_running_loop()
         with self._lock:
-            dropped = list(self._entries.values()) if self._entries is not None else []
+            dropped: list[_Entry] = []
             if self._entries is not None:
-                self._entries.clear()
-            self._hits = self._misses = self._evictions = 0
+                for key, entry in list(self._entries.items()):
+                    if entry.loop is loop or entry.loop.is_closed():
+                        dropped.append(self._entries.pop(key))
         for entry in dropped:
             await _close(entry)
 

@@ -383,7 +383,7 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         return self._client_cache.info()
 
     async def clear_cache(self) -> None:
-        """Close and drop every cached client."""
+        """Close and drop the cached clients of the calling event loop."""
         await self._client_cache.clear()
 
     def list_accounts(self) -> AsyncIterator[AccountInfo]:
@@ -412,7 +412,7 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Close the cached clients (the credentials stay usable)."""
+        """Close this event loop's cached clients (the credentials stay usable)."""
         await self.clear_cache()
 
     async def __aenter__(self) -> AioSSORefreshableSession:

@@ -159,9 +159,12 @@ def test_one_session_serves_several_event_loops(signed_in: Emulator) -> None:
     errors: list[BaseException] = []
 
     async def use(rounds: int) -> None:
-        for _ in range(rounds):
-            identities = await asyncio.gather(*(session.whoami() for _ in range(10)))
-            results.extend(identity["Account"] for identity in identities)
+        # each loop closes its own clients on exit, never those other loops are still using
+        async with session:
+            for _ in range(rounds):
+                identities = await asyncio.gather(*(session.whoami() for _ in range(10)))
+                results.extend(identity["Account"] for identity in identities)
+                await asyncio.sleep(0.01)
 
     def in_thread() -> None:
         try:
@@ -178,5 +181,6 @@ def test_one_session_serves_several_event_loops(signed_in: Emulator) -> None:
     assert errors == []
     assert results == [signed_in.default_account_id] * 200
     assert signed_in.calls("GetRoleCredentials") == 1
-    # one cached STS client per loop (4 loops), each made once
+    # one cached STS client per loop (4 loops), each made once and closed by its loop
     assert session.cache_info().misses == 4
+    assert session.cache_info().size == 0
