@@ -58,8 +58,8 @@ def check_picklable(name: str, value: object) -> None:
         raise pickle.PicklingError(
             f"Cannot pickle the session: its {name} ({type(value).__qualname__}) cannot be "
             f"pickled ({exc}). Give the session a picklable {name} (an instance of a "
-            f"module-level class holding no secrets, e.g. the default cache provider), or build "
-            f"the session inside the worker instead of sending it there"
+            f"module-level class holding no secrets), leave it unset so the worker builds the "
+            f"default one from the configuration, or build the session inside the worker"
         ) from exc
 
 
