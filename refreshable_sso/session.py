@@ -10,6 +10,7 @@ refresher at a time). The credentials object sits on the botocore session, so
 from __future__ import annotations
 
 import logging
+import pickle
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import boto3
 from botocore.credentials import RefreshableCredentials
 
-from refreshable_sso import _redact, shared_loader
+from refreshable_sso import _pickling, _redact, shared_loader
 from refreshable_sso.assume import RoleChain
 from refreshable_sso.clients import CacheInfo, ClientCache
 from refreshable_sso.config import (
@@ -177,6 +178,7 @@ class SSORefreshableSession(boto3.Session):
         # Dict-like stores in place of the token file / role credential files (mappingstore).
         self._token_mapping = _cache_mapping("token_cache", token_cache)
         self._credential_mapping = _cache_mapping("credential_cache", credential_cache)
+        self._given = _pickling.GivenProviders(token_provider, login_provider, on_login, login)
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
             login = _default_login_policy()
         provider_problems = _provider_problems(token_provider, login_provider, login)
@@ -738,6 +740,33 @@ class SSORefreshableSession(boto3.Session):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the configuration only (no token, credential, lock or client): see _pickling."""
+        for name, mapping in (
+            ("token_cache", self._token_mapping),
+            ("credential_cache", self._credential_mapping),
+        ):
+            if mapping is not None:
+                raise pickle.PicklingError(
+                    f"{type(self).__name__} with a dict-like {name} cannot be pickled: the "
+                    "mapping holds tokens or credentials, and a worker would get a copy, not "
+                    "the shared store. Build the session inside the worker, or use the default "
+                    "file caches (shared and locked across the host's processes)"
+                )
+        if self._assume_role:
+            _pickling.check_picklable("assume_role", self._assume_role)
+        arguments = _pickling.session_arguments(
+            self._config,
+            self._given,
+            region_name=self.region_name,
+            profile_name=self._login_profile,
+            cache_credentials=self._cache_credentials,
+            token_cache_dir=self._token_cache_dir,
+            credential_cache_dir=self._credential_cache_dir,
+            assume_role=list(self._assume_role) or None,
+        )
+        return (_pickling.rebuild, (type(self), arguments))
 
     def __repr__(self) -> str:
         sso = self._config.sso
