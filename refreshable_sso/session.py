@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import boto3
 from botocore.credentials import RefreshableCredentials
 
-from refreshable_sso import _pickling, _redact, shared_loader
+from refreshable_sso import _pickling, _redact, _wiring, shared_loader
 from refreshable_sso.assume import RoleChain
 from refreshable_sso.clients import CacheInfo, ClientCache
 from refreshable_sso.config import (
@@ -37,7 +37,7 @@ from refreshable_sso.config import (
     validate,
     validate_session_config,
 )
-from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
+from refreshable_sso.credentials import RoleCredentialFetcher
 from refreshable_sso.errors import ConfigurationError, LoginRequiredError
 from refreshable_sso.expired_token import ExpiredTokenHook
 from refreshable_sso.fast_credentials import (
@@ -289,6 +289,15 @@ class SSORefreshableSession(boto3.Session):
     ) -> SSORefreshableSession:
         """A sibling session for another account/role of the same sign-in (one token provider)."""
         sso = validate(SSOConfig, self.sso_config, account_id=account_id, role_name=role_name)
+        return self._sibling(sso, region_name)
+
+    def _sibling(
+        self,
+        sso: SSOConfig,
+        region_name: str | None,
+        assume_role: list[AssumeRoleConfig | Mapping[str, Any]] | None = None,
+    ) -> SSORefreshableSession:
+        """A session on this one's sign-in, caches and data loader, for ``sso`` (and hops)."""
         return type(self)(
             sso=sso,
             refresh=self._config.refresh,
@@ -303,6 +312,7 @@ class SSORefreshableSession(boto3.Session):
             region_name=region_name or self.region_name,
             # the same data loader (parsed models, endpoint rules) as this session: no re-parse
             botocore_session=shared_loader.botocore_session(loader=shared_loader.data_loader(self)),
+            assume_role=assume_role,
         )
 
     def _build_token_provider(
@@ -311,50 +321,18 @@ class SSORefreshableSession(boto3.Session):
         login_provider: TokenProvider | None,
         on_login: Callable[..., Any] | None,
     ) -> TokenProvider:
-        sso = self._config.sso
-        base: TokenProvider
-        if given is not None:
-            base = given
-        else:
-            base = CachedTokenProvider(
-                sso.start_url,
-                sso.sso_region,
-                sso_session_name=sso.sso_session_name,
-                cache_dir=self._token_cache_dir,
-                refresh_window=self._config.refresh.token_refresh_window,
-                oidc_endpoint_url=self._config.endpoints.sso_oidc,
-                http=self._http,
-                token_cache=self._token_mapping,
-            )
-        if isinstance(base, CachedTokenProvider):
-            self._cached_provider = base
-        if self._config.login != "auto":
-            return base
-        from refreshable_sso.tokens import policy  # the login flows load only when they can run
-
-        interactive = login_provider or policy.default_interactive_provider(
-            sso,
-            flow=self._config.login_flow,
-            oidc_endpoint_url=self._config.endpoints.sso_oidc,
-            cache_dir=self._token_cache_dir,
-            http=self._http,
-        )
-        if self._token_mapping is not None and login_provider is None:
-            # our sign-in stores its token where the cached provider reads it
-            ours: Any = interactive
-            ours.token_cache = TokenCache(
-                sso.start_url, sso.sso_session_name, mapping=self._token_mapping
-            )
-        wrapped = policy.LoginPolicyProvider(
-            base,
-            policy="auto",
-            interactive=interactive,
-            sso=sso,
+        wiring = _wiring.build_token_provider(
+            self._config,
+            self._http,
+            given=given,
+            login_provider=login_provider,
             on_login=on_login,
-            cache_dir=self._token_cache_dir,
+            token_cache_dir=self._token_cache_dir,
+            token_mapping=self._token_mapping,
         )
-        self._login_policy = wrapped
-        return wrapped
+        self._cached_provider = wiring.cached
+        self._login_policy = wiring.login_policy
+        return wiring.provider
 
     def _build_sign_in_watch(self) -> SignInWatch:
         sso, refresh, login = self._config.sso, self._config.refresh, self._login_policy
@@ -379,21 +357,13 @@ class SSORefreshableSession(boto3.Session):
         return key
 
     def _build_fetcher(self) -> RoleCredentialFetcher:
-        sso = self._config.sso
-        return RoleCredentialFetcher(
+        return _wiring.build_role_fetcher(
+            self._config,
             self._token_provider,
-            account_id=sso.account_id,
-            role_name=sso.role_name,
-            sso_region=sso.sso_region,
-            start_url=sso.start_url,
-            sso_session_name=sso.sso_session_name,
-            sso_endpoint_url=self._config.endpoints.sso,
-            http=self._http,
-            cache=RoleCredentialCache(self._credential_cache_dir, self._credential_mapping)
-            if self._cache_credentials
-            else None,
-            # Cached credentials inside the advisory window would be refreshed again at once.
-            min_remaining=self._config.refresh.advisory_timeout,
+            self._http,
+            cache_credentials=self._cache_credentials,
+            credential_cache_dir=self._credential_cache_dir,
+            credential_mapping=self._credential_mapping,
         )
 
     def _build_chain(self) -> RoleChain:
@@ -438,19 +408,7 @@ class SSORefreshableSession(boto3.Session):
         config = (
             role_arn if isinstance(role_arn, AssumeRoleConfig) else {"role_arn": role_arn, **hop}
         )
-        return type(self)(
-            sso=self.sso_config,
-            refresh=self._config.refresh,
-            endpoints=self._config.endpoints,
-            http=self._config.http,
-            client_cache=self._config.cache,
-            token_provider=self._token_provider,
-            cache_credentials=self._cache_credentials,
-            token_cache_dir=self._token_cache_dir,
-            credential_cache_dir=self._credential_cache_dir,
-            region_name=region_name or self.region_name,
-            assume_role=[*self._assume_role, config],
-        )
+        return self._sibling(self.sso_config, region_name, [*self._assume_role, config])
 
     def _build_client_cache(self) -> ClientCache:
         return ClientCache(self._config.cache)
@@ -481,15 +439,10 @@ class SSORefreshableSession(boto3.Session):
         try:
             metadata: dict[str, str] = (self._chain or self._fetcher).fetch()
         except LoginRequiredError as exc:
-            if self._login_profile and exc.profile_name is None:
-                raise LoginRequiredError(
-                    exc.reason,
-                    start_url=exc.start_url or sso.start_url,
-                    sso_session_name=exc.sso_session_name or sso.sso_session_name,
-                    profile_name=self._login_profile,
-                    sso_region=exc.sso_region or sso.sso_region,
-                ) from exc
-            raise
+            named = _wiring.naming_the_profile(exc, sso, self._login_profile)
+            if named is exc:
+                raise
+            raise named from exc
         with self._state_lock:
             self._last_refresh = utcnow()
             self._refresh_count += 1

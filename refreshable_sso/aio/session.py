@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso import _pickling, _redact, discovery
+from refreshable_sso import _pickling, _redact, _wiring, discovery
 from refreshable_sso._aws import HttpSettings, error_code, status_code
 from refreshable_sso.aio.clients import AioClientCache
 from refreshable_sso.aio.credentials import AioSSOCredentials
@@ -40,7 +40,7 @@ from refreshable_sso.config import (
     validate,
     validate_session_config,
 )
-from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
+from refreshable_sso.credentials import RoleCredentialFetcher
 from refreshable_sso.discovery import AccountInfo, RoleInfo
 from refreshable_sso.errors import ConfigurationError, IdentityError, LoginRequiredError
 from refreshable_sso.identity import Identity, parse_identity
@@ -53,7 +53,6 @@ from refreshable_sso.session import (
 )
 from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import TokenProvider, utcnow
-from refreshable_sso.tokens.cached import CachedTokenProvider
 
 logger = logging.getLogger(__name__)
 
@@ -221,50 +220,22 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         login_provider: TokenProvider | None,
         on_login: Callable[..., Any] | None,
     ) -> TokenProvider:
-        sso = self._session_config.sso
-        base: TokenProvider = given or CachedTokenProvider(
-            sso.start_url,
-            sso.sso_region,
-            sso_session_name=sso.sso_session_name,
-            cache_dir=self._token_cache_dir,
-            refresh_window=self._session_config.refresh.token_refresh_window,
-            oidc_endpoint_url=self._session_config.endpoints.sso_oidc,
-            http=self._http,
-        )
-        if self._session_config.login != "auto":
-            return base
-        interactive = login_provider or policy.default_interactive_provider(
-            sso,
-            flow=self._session_config.login_flow,
-            oidc_endpoint_url=self._session_config.endpoints.sso_oidc,
-            cache_dir=self._token_cache_dir,
-            http=self._http,
-        )
-        wrapped: TokenProvider = policy.LoginPolicyProvider(
-            base,
-            policy="auto",
-            interactive=interactive,
-            sso=sso,
+        return _wiring.build_token_provider(
+            self._session_config,
+            self._http,
+            given=given,
+            login_provider=login_provider,
             on_login=on_login,
-            cache_dir=self._token_cache_dir,
-        )
-        return wrapped
+            token_cache_dir=self._token_cache_dir,
+        ).provider
 
     def _build_fetcher(self) -> RoleCredentialFetcher:
-        sso = self._session_config.sso
-        return RoleCredentialFetcher(
+        return _wiring.build_role_fetcher(
+            self._session_config,
             self._token_provider,
-            account_id=sso.account_id,
-            role_name=sso.role_name,
-            sso_region=sso.sso_region,
-            start_url=sso.start_url,
-            sso_session_name=sso.sso_session_name,
-            sso_endpoint_url=self._session_config.endpoints.sso,
-            http=self._http,
-            cache=RoleCredentialCache(self._credential_cache_dir)
-            if self._cache_credentials
-            else None,
-            min_remaining=self._session_config.refresh.advisory_timeout,
+            self._http,
+            cache_credentials=self._cache_credentials,
+            credential_cache_dir=self._credential_cache_dir,
         )
 
     def _fetch_role_credentials(self) -> dict[str, str]:
@@ -273,14 +244,10 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         try:
             metadata: dict[str, str] = self._fetcher.fetch()
         except LoginRequiredError as exc:
-            if self._login_profile and exc.profile_name is None:
-                raise LoginRequiredError(
-                    exc.reason,
-                    start_url=exc.start_url or sso.start_url,
-                    sso_session_name=exc.sso_session_name or sso.sso_session_name,
-                    profile_name=self._login_profile,
-                ) from exc
-            raise
+            named = _wiring.naming_the_profile(exc, sso, self._login_profile)
+            if named is exc:
+                raise
+            raise named from exc
         with self._state_lock:
             self._last_refresh = utcnow()
             self._refresh_count += 1

@@ -116,10 +116,24 @@ def error_message(exc: BaseException, folded: FoldedWarnings | None = None) -> s
     return "\n".join(lines)
 
 
-def report_error(exc: BaseException, verbosity: int, folded: FoldedWarnings | None) -> None:
-    """Print the failure: one message; the traceback only at ``-vv``."""
+def report_error(
+    exc: BaseException,
+    verbosity: int,
+    folded: FoldedWarnings | None,
+    *,
+    one_line: bool = False,
+) -> None:
+    """Print the failure: one message; the traceback only at ``-vv``.
+
+    ``one_line``: only the message's first line (ours, naming cause and fix) at default
+    verbosity, for commands whose stderr another program shows (credential_process).
+    """
     if verbosity >= 2:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    print(error_message(exc, folded), file=sys.stderr)
+    message = error_message(exc, folded)
+    if one_line and verbosity == 0:
+        print(message.splitlines()[0], file=sys.stderr)
+        return
+    print(message, file=sys.stderr)
     if verbosity == 0:
         print("  (run again with -vv for details and a traceback)", file=sys.stderr)

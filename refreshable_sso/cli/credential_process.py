@@ -56,7 +56,8 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
-    parser.set_defaults(handler=run)
+    # the AWS SDKs show our stderr to their user: one line naming the fix (see cli.main)
+    parser.set_defaults(handler=run, one_line_errors=True)
 
 
 class _NotForUs(Exception):

@@ -120,10 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     verbosity = int(getattr(args, "verbose", 0) or 0)
     folded = _output.configure_logging(verbosity)
+    # A command another program runs (credential_process) must say a failure in one line.
+    one_line = bool(getattr(args, "one_line_errors", False))
     try:
         code: int = args.handler(args)
     except RefreshableSSOError as exc:
-        _output.report_error(exc, verbosity, folded)
+        _output.report_error(exc, verbosity, folded, one_line=one_line)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("refreshable-sso: interrupted", file=sys.stderr)
@@ -131,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not _output.is_aws_error(exc):
             raise  # a bug: the traceback is what a report needs
-        _output.report_error(exc, verbosity, folded)
+        _output.report_error(exc, verbosity, folded, one_line=one_line)
         return EXIT_ERROR
     finally:
         _output.restore_logging(folded)
