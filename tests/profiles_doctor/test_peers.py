@@ -164,10 +164,7 @@ def test_aws_cli_uses_our_credential_process_profiles(
         text=True,
         check=False,
     )
-    if probe.returncode != 0:
-        pytest.skip(
-            "`refreshable-sso credential-process` is not on this branch yet (issue in parallel)"
-        )
+    assert probe.returncode == 0, probe.stderr
     config = isolated_aws_home / ".aws" / "config"
     _ours(
         emu,
