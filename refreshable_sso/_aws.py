@@ -102,10 +102,10 @@ def _client(
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
     if credentials is not None:
-        frozen = credentials.get_frozen_credentials()
-        kwargs["aws_access_key_id"] = frozen.access_key
-        kwargs["aws_secret_access_key"] = frozen.secret_key
-        kwargs["aws_session_token"] = frozen.token
+        # The object itself, not a frozen copy: a re-sent request (a retry, the session's
+        # ExpiredToken hook) is signed with whatever the credentials hold by then.
+        core: Any = session
+        core._credentials = credentials
     return session.create_client(service, **kwargs)
 
 

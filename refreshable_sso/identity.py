@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,6 +24,9 @@ from refreshable_sso._aws import (
     sts_client,
 )
 from refreshable_sso.errors import IdentityError
+
+if TYPE_CHECKING:
+    from refreshable_sso.expired_token import ExpiredTokenHook
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +89,18 @@ def get_caller_identity(
     region: str,
     endpoint_url: str | None = None,
     http: HttpSettings = DEFAULT_HTTP,
+    expired_token_hook: ExpiredTokenHook | None = None,
 ) -> Identity:
-    """Call ``sts:GetCallerIdentity`` signed with ``credentials``; failures become ``IdentityError``."""
+    """Call ``sts:GetCallerIdentity`` signed with ``credentials``; failures become ``IdentityError``.
+
+    A session passes its ``expired_token_hook``, so a call whose credentials expired on the way
+    (or that a skewed server clock rejects) is re-signed once, as on the session's own clients.
+    """
     started = time.monotonic()
     try:
         client = sts_client(region, credentials, endpoint_url=endpoint_url, http=http)
+        if expired_token_hook is not None:
+            expired_token_hook.register(client.meta.events, "refreshable-sso-whoami")
         try:
             response = client.get_caller_identity()
         finally:

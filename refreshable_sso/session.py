@@ -594,6 +594,7 @@ class SSORefreshableSession(boto3.Session):
             region=self.region_name or self._config.sso.sso_region,
             endpoint_url=self._config.endpoints.sts,
             http=self._http,
+            expired_token_hook=self._expired_token_hook,
         )
 
     def whoami(self) -> Identity:

@@ -29,6 +29,7 @@ from refreshable_sso import _pickling, _redact, _wiring, discovery
 from refreshable_sso._aws import HttpSettings, error_code, status_code
 from refreshable_sso.aio.clients import AioClientCache
 from refreshable_sso.aio.credentials import AioSSOCredentials
+from refreshable_sso.aio.expired_token import AioExpiredTokenHook
 from refreshable_sso.clients import CacheInfo
 from refreshable_sso.config import (
     CacheConfig,
@@ -176,6 +177,11 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         )
         # aiobotocore's get_credentials() and every client of this session read this object.
         self._credentials = self._role_credentials
+        # A server's ExpiredToken / InvalidClientTokenId: one forced refresh per generation.
+        self._expired_token_hook = AioExpiredTokenHook(
+            self._current_access_key, self.refresh_credentials
+        )
+        self._expired_token_hook.register(self, f"refreshable-sso-aio-{id(self)}")
 
     # -- construction -------------------------------------------------------------------------
 
@@ -290,6 +296,11 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         return TemporaryCredentials(
             str(frozen.access_key), str(frozen.secret_key), str(frozen.token or ""), expiry
         )
+
+    async def _current_access_key(self) -> str | None:
+        frozen = await self._role_credentials.get_frozen_credentials()
+        key: str | None = frozen.access_key
+        return key
 
     async def refresh_credentials(self) -> TemporaryCredentials:
         """Get new role credentials now, even if the current ones are fresh."""

@@ -67,3 +67,13 @@ def test_other_errors_are_left_to_botocore(emu: Emulator) -> None:
     with pytest.raises(ClientError):
         sts.get_caller_identity()
     assert emu.calls("GetRoleCredentials") == 1
+
+
+def test_whoami_survives_credentials_the_server_calls_expired(emu: Emulator) -> None:
+    """whoami() signs on a client of its own: it carries the same hook as the cached ones."""
+    session = session_for(emu, region_name=emu.region)
+    session.whoami()
+    emu.clock.advance(61)
+    assert session.whoami()["Account"] == emu.default_account_id
+    assert emu.errors("GetCallerIdentity") == {"ExpiredToken": 1}
+    assert emu.calls("GetRoleCredentials") == 2
