@@ -17,6 +17,7 @@ import inspect
 import logging
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -108,6 +109,10 @@ _REQUIRED: Any = _Required()
 
 
 _FAILED: Any = object()  # what waiters see when the build they waited for raised
+
+# Hits are recorded in a buffer and handed to cachetools in batches of about this many (or at
+# the next miss, eviction or info()), by whichever thread finds the lock free.
+_APPLY_HITS_AT = 256
 
 _CLIENT = _Signature.of(boto3.Session.client)
 _RESOURCE = _Signature.of(boto3.Session.resource)
@@ -262,6 +267,18 @@ _DEFAULT_TAILS = {
 _CLIENT_TAIL = _DEFAULT_TAILS["client"]
 
 
+def _bare_key(key: Hashable) -> tuple[str, str | None] | None:
+    """``(service, region)`` when ``key`` is what ``client(service)`` gives, else None."""
+    if (
+        isinstance(key, tuple)
+        and len(key) == 3 + len(_CLIENT_TAIL)
+        and key[0] == "client"
+        and key[3:] == _CLIENT_TAIL
+    ):
+        return key[1], key[2]
+    return None
+
+
 def _close(value: Any) -> None:
     """Release a dropped client's (or resource's client's) HTTP connection pool.
 
@@ -302,10 +319,19 @@ class ClientCache:
     """A bounded, thread-safe cache of clients and resources for one session.
 
     ``client(create, session_region, *args, **kwargs)`` returns the cached client for these
-    arguments or calls ``create(*args, **kwargs)`` once to make it. Hits take only a short lock
-    that is never held while a client is being built; two threads missing the same key wait for
-    one build. ``max_size`` bounds clients and resources together; ``0`` disables caching. A
-    call may pass ``cache=False`` to get a fresh, uncached client.
+    arguments or calls ``create(*args, **kwargs)`` once to make it. Two threads missing the same
+    key wait for one build, and no lock is held while a client is being built. ``max_size``
+    bounds clients and resources together; ``0`` disables caching. A call may pass
+    ``cache=False`` to get a fresh, uncached client.
+
+    A hit takes no lock: it reads ``_ready`` (a plain dict mirroring the cachetools cache,
+    written only under the lock; ``_bare`` holds the ``client("s3")`` entries under a short
+    ``(service, region)`` key, since hashing and comparing the full key costs more than the
+    rest of a hit) and appends its full key to ``_touched``, a thread-safe deque. The
+    lock holder later replays those hits into cachetools in order (``_apply_hits``), before any
+    eviction and before counters are read, so LRU recency, LFU frequencies and the hit count
+    are what they would be had every hit gone through cachetools itself. (A read buffer, as in
+    Caffeine: the eviction policy stays cachetools'.)
     """
 
     def __init__(self, config: CacheSettings) -> None:
@@ -316,6 +342,10 @@ class ClientCache:
             else (LRUCache if self._policy == "LRU" else LFUCache)(self._max_size)
         )
         self._lock = threading.Lock()  # guards _entries, _building and the counters; held briefly
+        self._ready: dict[Hashable, Any] = {}  # what _entries holds, for lock-free hits
+        # client("s3") entries of _ready: (service, session region) -> (full key, client)
+        self._bare: dict[tuple[str, str | None], tuple[Hashable, Any]] = {}
+        self._touched: deque[Hashable] = deque()  # keys hit since cachetools last heard of them
         self._building: dict[Hashable, Future[Any]] = {}
         self._hits = 0
         self._misses = 0
@@ -327,18 +357,12 @@ class ClientCache:
         """The cached client for ``create(*args, **kwargs)`` (boto3.Session.client arguments)."""
         if kwargs and ("eviction_policy" in kwargs or "max_size" in kwargs):
             kwargs = self._per_call_settings("client", kwargs)
-        entries = self._entries
-        if not kwargs and len(args) == 1 and type(args[0]) is str and entries is not None:
-            # client("s3") hit, inlined: the key of _make_key's hot path, one short lock
+        if not kwargs and len(args) == 1 and type(args[0]) is str:
+            # client("s3"): a lock-free hit, or the key of _make_key's hot path
+            value = self.hit(args[0], session_region)
+            if value is not None:
+                return value
             key: Hashable | None = ("client", args[0], session_region, *_CLIENT_TAIL)
-            with self._lock:
-                try:
-                    value = entries[key]  # cachetools updates recency / frequency here
-                except KeyError:
-                    pass
-                else:
-                    self._hits += 1
-                    return value
             return self._get(key, create, args, kwargs)
         if "cache" in kwargs:
             return self._maybe_uncached(create, "client", _CLIENT, session_region, args, kwargs)
@@ -355,6 +379,51 @@ class ClientCache:
             return self._maybe_uncached(create, "resource", _RESOURCE, session_region, args, kwargs)
         key = _make_key("resource", _RESOURCE, session_region, args, kwargs)
         return self._get(key, create, args, kwargs)
+
+    def hit(self, service_name: str, session_region: str | None) -> Any:
+        """The cached ``client(service_name)`` for the session's region, or None; takes no lock.
+
+        A session calls this first for the commonest spelling, so such a hit costs a dict
+        lookup and a deque append.
+        """
+        found = self._bare.get((service_name, session_region))
+        if found is None:
+            return None
+        touched = self._touched  # _record_hit, inlined: this is the hottest path there is
+        touched.append(found[0])
+        if len(touched) >= _APPLY_HITS_AT:
+            self._apply_hits_if_free()
+        return found[1]
+
+    def _record_hit(self, key: Hashable) -> None:
+        touched = self._touched
+        touched.append(key)
+        if len(touched) >= _APPLY_HITS_AT:
+            self._apply_hits_if_free()
+
+    def _apply_hits_if_free(self) -> None:
+        """Replay the buffer now unless another thread holds the lock (it will, later)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._apply_hits()
+            finally:
+                self._lock.release()
+
+    def _apply_hits(self) -> None:
+        """Replay buffered hits into cachetools and the hit counter (caller holds the lock)."""
+        touched = self._touched
+        count = len(touched)  # hits appended meanwhile wait for the next replay
+        if not count:
+            return
+        keys = [touched.popleft() for _ in range(count)]
+        self._hits += count
+        entries = self._entries
+        if entries is None:
+            return
+        if self._policy == "LRU":  # only each key's last hit matters to recency, in order
+            keys = list(dict.fromkeys(reversed(keys)))[::-1]
+        for key in keys:
+            entries.get(key)  # cachetools updates recency / frequency (keys evicted since: none)
 
     def _per_call_settings(self, kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         """boto3-refresh-session's per-call ``eviction_policy``/``max_size``, taken off ``kwargs``.
@@ -383,6 +452,7 @@ class ClientCache:
         self, kind: str, wanted: tuple[str, int], policy: object, size: object
     ) -> None:
         """Make the cache with ``wanted`` settings if it was never used (caller holds the lock)."""
+        self._apply_hits()
         used = (
             self._hits or self._misses or self._building or (self._entries and len(self._entries))
         )
@@ -410,6 +480,7 @@ class ClientCache:
     def info(self) -> CacheInfo:
         """Hits, misses, evictions, current size, bound and policy (no keys: nothing secret)."""
         with self._lock:
+            self._apply_hits()
             size = len(self._entries) if self._entries is not None else 0
             return CacheInfo(
                 self._hits, self._misses, self._evictions, size, self._max_size, self._policy
@@ -421,6 +492,9 @@ class ClientCache:
             dropped = list(self._entries.values()) if self._entries is not None else []
             if self._entries is not None:
                 self._entries.clear()
+            self._ready.clear()
+            self._bare.clear()
+            self._touched.clear()
             self._hits = self._misses = self._evictions = 0
         for value in dropped:
             _close(value)
@@ -464,8 +538,13 @@ class ClientCache:
             with self._lock:
                 self._misses += 1
             return value
+        value = self._ready.get(key)
+        if value is not None:
+            self._record_hit(key)
+            return value
         while True:
             with self._lock:
+                self._apply_hits()
                 try:
                     value = entries[key]  # cachetools updates recency / frequency here
                 except KeyError:
@@ -484,6 +563,13 @@ class ClientCache:
                 return built
             # Its build failed: loop, and either find it cached or build it ourselves.
         return self._build(key, pending, create, args, kwargs)
+
+    def _forget(self, key: Hashable) -> None:
+        """Drop an evicted key from the lock-free views (caller holds the lock)."""
+        self._ready.pop(key, None)
+        bare = _bare_key(key)
+        if bare is not None:
+            self._bare.pop(bare, None)
 
     def _build(
         self,
@@ -505,9 +591,16 @@ class ClientCache:
         evicted: list[Any] = []
         with self._lock:
             self._misses += 1
+            self._apply_hits()  # recency and frequencies up to date before choosing a victim
             while len(entries) >= self._max_size:
-                evicted.append(entries.popitem()[1])  # cachetools chooses the LRU/LFU victim
+                old_key, old = entries.popitem()  # cachetools chooses the LRU/LFU victim
+                self._forget(old_key)
+                evicted.append(old)
             entries[key] = value
+            self._ready[key] = value
+            bare = _bare_key(key)
+            if bare is not None:
+                self._bare[bare] = (key, value)
             self._evictions += len(evicted)
             del self._building[key]
         pending.set_result(value)

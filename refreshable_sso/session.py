@@ -622,6 +622,10 @@ class SSORefreshableSession(boto3.Session):
 
     def client(self, *args: Any, **kwargs: Any) -> Any:
         """A (cached) client signed with the session's refreshable role credentials."""
+        if not kwargs and len(args) == 1 and type(args[0]) is str:  # client("s3"): the hot path
+            cached = self._client_cache.hit(args[0], self._default_region)
+            if cached is not None:
+                return cached
         return self._client_cache.client(self._create_client, self._default_region, *args, **kwargs)
 
     def resource(self, *args: Any, **kwargs: Any) -> Any:
