@@ -182,6 +182,12 @@ class SSORefreshableSession(boto3.Session):
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
             login = _default_login_policy()
         provider_problems = _provider_problems(token_provider, login_provider, login)
+        if token_cache is not None and token_provider is not None:
+            provider_problems.append(
+                "token_cache: read only by the built-in AWS-CLI token cache reader, and "
+                "token_provider= replaces that reader, so the mapping would go unused; pass "
+                "one of the two (put the mapping in your provider if it should use it)"
+            )
         hops, hop_problems = parse_assume_role(assume_role)
         provider_problems.extend(hop_problems)
         config = validate_session_config(

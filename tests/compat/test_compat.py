@@ -245,6 +245,27 @@ def test_a_cache_that_is_not_a_mapping_is_refused(emu: Emulator) -> None:
         )
 
 
+def test_a_token_cache_beside_a_token_provider_is_refused_not_ignored(emu: Emulator) -> None:
+    from datetime import timedelta, timezone
+
+    from refreshable_sso.tokens import StaticTokenProvider
+
+    provider = StaticTokenProvider(
+        "not-a-real-token", expires_at=datetime.now(timezone.utc) + timedelta(hours=1)
+    )
+    with pytest.raises(ConfigurationError, match="token_cache: read only by") as info:
+        SSORefreshableSession(
+            start_url=emu.start_url,
+            sso_region=emu.region,
+            account_id=emu.default_account_id,
+            role_name=emu.default_role_name,
+            token_provider=provider,
+            token_cache={},
+        )
+    assert "pass one of the two" in str(info.value)
+    assert "not-a-real-token" not in str(info.value)
+
+
 def test_a_dict_token_written_the_way_botocore_writes_it_is_read(emu: Emulator) -> None:
     """botocore's (and aws-sso-lib's) token fetcher puts datetimes, not text, into a dict cache."""
     token: dict[str, Any] = dict(emu.sign_in())
