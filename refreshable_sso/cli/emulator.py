@@ -47,6 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help=f"{what} (default {default})",
         )
     parser.add_argument(
+        "--assumed-role-ttl",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="cap on AssumeRole credential lifetimes, below AWS's 900 s minimum too "
+        "(default: no cap, DurationSeconds as asked)",
+    )
+    parser.add_argument(
         "--device-interval",
         type=int,
         default=1,
@@ -68,6 +76,7 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
         "access_token_ttl": args.access_token_ttl,
         "session_ttl": args.session_ttl,
         "role_credentials_ttl": args.role_credentials_ttl,
+        "assumed_role_ttl": args.assumed_role_ttl,
         "device_code_ttl": args.device_code_ttl,
         "registration_ttl": args.registration_ttl,
         "device_interval": args.device_interval,

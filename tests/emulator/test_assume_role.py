@@ -219,6 +219,20 @@ def test_assumed_role_ttl_and_expiry_on_the_emulator_clock(
     assert _error(info)[0] == "ExpiredToken"
 
 
+def test_the_cli_option_caps_assumed_role_lifetimes() -> None:
+    """``refreshable-sso emulator --assumed-role-ttl 5`` is the same knob as the keyword."""
+    from refreshable_sso.cli.emulator import emulator_from_args
+    from refreshable_sso.cli.main import build_parser
+
+    default = emulator_from_args(build_parser().parse_args(["emulator"]))
+    assert default.settings.assumed_role_ttl is None
+    args = build_parser().parse_args(["emulator", "--auto-approve", "--assumed-role-ttl", "5"])
+    with emulator_from_args(args) as emu:
+        deploy = _sso_sts(emu).assume_role(RoleArn=DEPLOY, RoleSessionName="cli")
+        left = deploy["Credentials"]["Expiration"].timestamp() - emu.clock.now()
+        assert 3 < left <= 5
+
+
 def test_faults_and_retries_cover_assume_role(sso_emulator: Emulator) -> None:
     retrying = sts_for(sso_emulator, _sso_creds(sso_emulator))  # botocore's standard retries
     sso_emulator.faults.fail_next("AssumeRole", status=500)
