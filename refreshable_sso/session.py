@@ -393,6 +393,14 @@ class SSORefreshableSession(boto3.Session):
         return self._assume_role
 
     @property
+    def credentials_account_id(self) -> str:
+        """The account the session's credentials act in: the last AssumeRole hop's role ARN
+        account, or the SSO role's (what ``AccountId`` says to other processes we serve)."""
+        if self._assume_role:
+            return self._assume_role[-1].role_arn.split(":")[4]
+        return self._config.sso.account_id
+
+    @property
     def role_chain(self) -> RoleChain | None:
         """The hops' fetchers (None without ``assume_role=``)."""
         return self._chain

@@ -190,5 +190,5 @@ def fresh_credentials(session: SSORefreshableSession) -> ServedCredentials:
         secret_access_key=snapshot.secret_key,
         session_token=snapshot.token,
         expiration=snapshot.expiry_time,
-        account_id=session.sso_config.account_id,
+        account_id=session.credentials_account_id,
     )

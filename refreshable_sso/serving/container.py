@@ -332,7 +332,7 @@ class ContainerCredentialServer:
                 secret_access_key=snapshot.secret_key,
                 session_token=snapshot.token,
                 expiration=expiry,
-                account_id=session.sso_config.account_id,
+                account_id=session.credentials_account_id,
             )
             if expiry is not None
             else None

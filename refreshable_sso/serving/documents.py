@@ -54,14 +54,18 @@ class ServedCredentials(NamedTuple):
         return (self.expiration - (now or datetime.now(timezone.utc))).total_seconds()
 
     def credential_process(self) -> dict[str, Any]:
-        """What ``credential_process`` prints (botocore ``ProcessProvider``, every AWS SDK)."""
-        return {
+        """What ``credential_process`` prints (botocore ``ProcessProvider``, every AWS SDK);
+        ``AccountId`` (read by botocore for account-based endpoints) when it is known."""
+        document: dict[str, Any] = {
             "Version": 1,
             "AccessKeyId": self.access_key_id,
             "SecretAccessKey": self.secret_access_key,
             "SessionToken": self.session_token,
             "Expiration": iso_utc(self.expiration),
         }
+        if self.account_id:
+            document["AccountId"] = self.account_id
+        return document
 
     def container(self) -> dict[str, Any]:
         """What a container-credentials endpoint answers (botocore ``ContainerProvider``,

@@ -108,7 +108,7 @@ def cached_credentials(
             secret_access_key=_text(creds, "SecretAccessKey"),
             session_token=_text(creds, "SessionToken"),
             expiration=parse_iso_utc(_text(creds, "Expiration")),
-            account_id=account_id if isinstance(account_id, str) else None,
+            account_id=account_id if isinstance(account_id, str) else target.account_id,
         )
     except (OSError, ValueError):
         return None

@@ -31,6 +31,36 @@ def test_two_deep_chain(signed_in: Emulator, isolated_aws_home: Path) -> None:
     assert plain.whoami()["is_sso_role"]
 
 
+def test_served_credentials_name_the_account_of_the_last_hop(
+    signed_in: Emulator, isolated_aws_home: Path
+) -> None:
+    """AccountId in credential_process / container answers is where the credentials act."""
+    import json
+    import urllib.request
+
+    from refreshable_sso.cli._target import fresh_credentials
+    from refreshable_sso.serving.container import ContainerCredentialServer
+
+    write_config(isolated_aws_home, signed_in)
+    audit = SSORefreshableSession.from_profile("audit", endpoints=endpoints(signed_in))
+    base = SSORefreshableSession.from_profile("base", endpoints=endpoints(signed_in))
+    assert (audit.credentials_account_id, base.credentials_account_id) == (
+        "333333333333",
+        "111111111111",
+    )
+    assert fresh_credentials(audit).credential_process()["AccountId"] == "333333333333"
+    with ContainerCredentialServer(audit) as server:
+        env = server.env()
+        request = urllib.request.Request(  # noqa: S310 - the loopback URL the server gave
+            env["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+            headers={"Authorization": env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            answer = json.load(response)
+    assert answer["AccountId"] == "333333333333"
+    assert answer["AccessKeyId"] == audit.credentials.access_key
+
+
 def test_mfa_serial_from_the_profile(signed_in: Emulator, isolated_aws_home: Path) -> None:
     write_config(
         isolated_aws_home,

@@ -91,7 +91,9 @@ def test_sixteen_cold_invocations_make_one_call_and_warm_ones_none(emu: Emulator
             "SecretAccessKey",
             "SessionToken",
             "Expiration",
+            "AccountId",
         }
+        assert document["AccountId"] == emu.default_account_id
         assert document["Version"] == 1
         assert document["Expiration"].endswith("Z")
         credentials = botocore_accepts(result.stdout)
@@ -103,6 +105,7 @@ def test_sixteen_cold_invocations_make_one_call_and_warm_ones_none(emu: Emulator
     assert all(r.returncode == 0 for r in warm), [r.stderr for r in warm]
     assert emu.calls("GetRoleCredentials") == 1  # 0 more
     assert {json.loads(r.stdout)["AccessKeyId"] for r in warm} == keys
+    assert {json.loads(r.stdout)["AccountId"] for r in warm} == {emu.default_account_id}
 
 
 def test_warm_path_imports_neither_boto3_nor_botocore(emu: Emulator) -> None:
