@@ -156,16 +156,18 @@ class ExpiredTokenHook(_ExpiredTokenBookkeeping):
             except Exception:  # the refresh it may run failed: botocore reports the error
                 return None
             plan = self._plan(code, signed_with, current)
-            if plan is _Plan.GIVE_UP:
+            if plan is _Plan.GIVE_UP or (plan is _Plan.REFRESH and not self._refresh_once(code)):
                 return None
-            if plan is _Plan.REFRESH:
-                try:
-                    self._force_refresh()
-                except Exception:
-                    logger.warning("Refreshing after %s failed", code, exc_info=True)
-                    return None
-                self.refreshes += 1
         return self._resend(context)
+
+    def _refresh_once(self, code: str) -> bool:
+        try:
+            self._force_refresh()
+        except Exception:
+            logger.warning("Refreshing after %s failed", code, exc_info=True)
+            return False
+        self.refreshes += 1
+        return True
 
 
 __all__ = ["EXPIRED_CODES", "ExpiredTokenHook"]

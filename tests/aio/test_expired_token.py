@@ -56,31 +56,29 @@ def test_async_whoami_survives_credentials_the_server_calls_expired(emu: Emulato
     assert emu.calls("GetRoleCredentials") == 2
 
 
-def test_a_persisting_rejection_is_refreshed_once_and_reaches_the_caller(emu: Emulator) -> None:
+@pytest.mark.parametrize(
+    ("code", "failures", "sent", "fetches"),
+    [
+        # refreshed once, re-sent once, still refused: the caller sees it
+        ("InvalidClientTokenId", 2, 4, 2),
+        # not about credentials: left to aiobotocore, no refresh, no re-send
+        ("AccessDenied", 1, 3, 1),
+    ],
+)
+def test_a_rejection_that_persists_reaches_the_caller(
+    emu: Emulator, code: str, failures: int, sent: int, fetches: int
+) -> None:
     async def main() -> ClientError:
         async with aio_session_for(emu) as session:
             sts = await session.client("sts", endpoint_url=emu.url)
             await sts.get_caller_identity()
-            emu.faults.fail_next("GetCallerIdentity", n=2, status=403, code="InvalidClientTokenId")
+            emu.faults.fail_next("GetCallerIdentity", n=failures, status=403, code=code)
             with pytest.raises(ClientError) as info:
                 await sts.get_caller_identity()
-            assert await sts.get_caller_identity()  # the fault is gone: the new keys work
+            assert await sts.get_caller_identity()  # the fault is gone: the keys work
             return info.value
 
     error = asyncio.run(main())
-    assert error.response["Error"]["Code"] == "InvalidClientTokenId"
-    assert emu.calls("GetCallerIdentity") == 4  # first, failing, one re-send, the one after
-    assert emu.calls("GetRoleCredentials") == 2
-
-
-def test_other_errors_are_left_to_aiobotocore(emu: Emulator) -> None:
-    async def main() -> None:
-        async with aio_session_for(emu) as session:
-            sts = await session.client("sts", endpoint_url=emu.url)
-            await sts.get_caller_identity()
-            emu.faults.fail_next("GetCallerIdentity", n=1, status=403, code="AccessDenied")
-            with pytest.raises(ClientError):
-                await sts.get_caller_identity()
-
-    asyncio.run(main())
-    assert emu.calls("GetRoleCredentials") == 1
+    assert error.response["Error"]["Code"] == code
+    assert emu.calls("GetCallerIdentity") == sent  # first, the failing one(s), the one after
+    assert emu.calls("GetRoleCredentials") == fetches
