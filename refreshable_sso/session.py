@@ -343,7 +343,9 @@ class SSORefreshableSession(boto3.Session):
     def _build_sign_in_watch(self) -> SignInWatch:
         sso, refresh, login = self._config.sso, self._config.refresh, self._login_policy
         watch = SignInWatch(
-            TokenCache(sso.start_url, sso.sso_session_name, self._token_cache_dir),
+            TokenCache(
+                sso.start_url, sso.sso_session_name, self._token_cache_dir, self._token_mapping
+            ),
             duration=refresh.sso_session_duration,
             relogin_ahead=refresh.relogin_ahead,
             relogin=(

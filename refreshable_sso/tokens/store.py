@@ -39,6 +39,10 @@ _TOKEN_KEYS = frozenset(
 )
 
 
+# Sign-in records of mapping-backed token caches (process-local; the mapping is the caller's).
+_SIGN_IN_RECORDS_IN_MEMORY: dict[str, Any] = {}
+
+
 class TokenCache:
     """The token file for one start URL (legacy profiles) or one sso-session (named ones)."""
 
@@ -53,9 +57,15 @@ class TokenCache:
         self.sso_session_name = sso_session_name
         self.path: Path = token_cache_path(start_url, sso_session_name, cache_dir)
         self._file = JsonCacheFile(self.path)
+        self._sign_in_record = JsonCacheFile(sign_in_record_path(self.path))
         if mapping is not None:  # a dict-like store in place of the file, same key and value
             from refreshable_sso.mappingstore import mapping_file
 
+            # Our side record stays in this process: the caller's mapping holds only what
+            # botocore would put there, and nothing may land in the working directory.
+            self._sign_in_record = mapping_file(
+                _SIGN_IN_RECORDS_IN_MEMORY, sign_in_record_path(self.path), "sign-in records"
+            )
             self._file = mapping_file(mapping, self.path, "token_cache")
             self.path = self._file.path
 
@@ -132,7 +142,7 @@ class TokenCache:
     @property
     def sign_in_record(self) -> JsonCacheFile:
         """Our side file: when the sign-in behind this token file happened."""
-        return JsonCacheFile(sign_in_record_path(self.path))
+        return self._sign_in_record
 
     def signed_in_at(self, token: SSOToken | None) -> datetime | None:
         """When the sign-in that produced ``token`` happened; None when we do not know.

@@ -277,10 +277,16 @@ def test_a_dict_token_written_the_way_botocore_writes_it_is_read(emu: Emulator) 
 
 
 def test_a_session_that_signs_in_stores_the_token_in_its_mapping(
-    sso_emulator: Emulator, monkeypatch: pytest.MonkeyPatch, isolated_aws_home: Path
+    sso_emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    isolated_aws_home: Path,
+    tmp_path: Path,
 ) -> None:
     for name, value in sso_emulator.env().items():
         monkeypatch.setenv(name, value)
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)  # nothing of a mapping-backed cache may land here
     cache: dict[str, Any] = {}
     session = SSORefreshableSession(
         start_url=sso_emulator.start_url,
@@ -290,9 +296,15 @@ def test_a_session_that_signs_in_stores_the_token_in_its_mapping(
         login="auto",
         login_flow="device",
         token_cache=cache,
+        sso_session_duration=3600,
     )
     assert session.whoami()["account_id"] == sso_emulator.default_account_id  # auto-approved
     assert cache[_key(sso_emulator.start_url)]["accessToken"]
     assert not (
         isolated_aws_home / ".aws" / "sso" / "cache" / f"{_key(sso_emulator.start_url)}.json"
     ).exists()
+    # our sign-in record is neither in the caller's mapping nor in the working folder
+    assert set(cache) == {_key(sso_emulator.start_url)}
+    assert list(workdir.iterdir()) == []
+    assert session.sign_in_remaining is not None  # the record is read back from memory
+    assert 3500 < session.sign_in_remaining.total_seconds() <= 3600
