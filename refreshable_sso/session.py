@@ -181,13 +181,7 @@ class SSORefreshableSession(boto3.Session):
         self._given = _pickling.GivenProviders(token_provider, login_provider, on_login, login)
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
             login = _default_login_policy()
-        provider_problems = _provider_problems(token_provider, login_provider, login)
-        if token_cache is not None and token_provider is not None:
-            provider_problems.append(
-                "token_cache: read only by the built-in AWS-CLI token cache reader, and "
-                "token_provider= replaces that reader, so the mapping would go unused; pass "
-                "one of the two (put the mapping in your provider if it should use it)"
-            )
+        provider_problems = _provider_problems(token_provider, login_provider, login, token_cache)
         hops, hop_problems = parse_assume_role(assume_role)
         provider_problems.extend(hop_problems)
         config = validate_session_config(
@@ -783,7 +777,9 @@ def _default_login_policy() -> str:
     return policy.default_login_policy()
 
 
-def _provider_problems(token_provider: object, login_provider: object, login: object) -> list[str]:
+def _provider_problems(
+    token_provider: object, login_provider: object, login: object, token_cache: object = None
+) -> list[str]:
     problems = []
     for name, provider in (("token_provider", token_provider), ("login_provider", login_provider)):
         if provider is not None and not callable(getattr(provider, "get_token", None)):
@@ -793,6 +789,12 @@ def _provider_problems(token_provider: object, login_provider: object, login: ob
             )
     if login_provider is not None and login != "auto":
         problems.append("login_provider: only used with login='auto'; pass login='auto' as well")
+    if token_cache is not None and token_provider is not None:
+        problems.append(
+            "token_cache: read only by the built-in AWS-CLI token cache reader, and "
+            "token_provider= replaces that reader, so the mapping would go unused; pass "
+            "one of the two (put the mapping in your provider if it should use it)"
+        )
     return problems
 
 
