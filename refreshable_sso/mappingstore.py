@@ -41,6 +41,8 @@ CacheMapping = MutableMapping[str, Any]
 # One lock per (mapping, key); the mapping is held so its id cannot be reused meanwhile.
 _locks: dict[tuple[int, str], tuple[CacheMapping, threading.RLock]] = {}
 _locks_guard = threading.Lock()
+# id(mapping) -> (mapping, our private records beside it); held likewise, so ids stay unique.
+_private: dict[int, tuple[CacheMapping, dict[str, Any]]] = {}
 
 
 def _lock_for(mapping: CacheMapping, key: str) -> threading.RLock:
@@ -48,6 +50,16 @@ def _lock_for(mapping: CacheMapping, key: str) -> threading.RLock:
         found = _locks.get((id(mapping), key))
         if found is None:
             found = _locks[(id(mapping), key)] = (mapping, threading.RLock())
+        return found[1]
+
+
+def private_records(mapping: CacheMapping) -> dict[str, Any]:
+    """A process-local dict that belongs to ``mapping``, for records of ours that must not go
+    into the caller's store (it holds only what botocore would put there)."""
+    with _locks_guard:
+        found = _private.get(id(mapping))
+        if found is None:
+            found = _private[id(mapping)] = (mapping, {})
         return found[1]
 
 
@@ -162,4 +174,4 @@ def mapping_file(mapping: CacheMapping, path: Path, what: str) -> MappingCacheFi
     return MappingCacheFile(mapping, path.stem, f"<{what}>/{path.stem}")
 
 
-__all__ = ["CacheMapping", "MappingCacheFile", "mapping_file"]
+__all__ = ["CacheMapping", "MappingCacheFile", "mapping_file", "private_records"]

@@ -39,10 +39,6 @@ _TOKEN_KEYS = frozenset(
 )
 
 
-# Sign-in records of mapping-backed token caches (process-local; the mapping is the caller's).
-_SIGN_IN_RECORDS_IN_MEMORY: dict[str, Any] = {}
-
-
 class TokenCache:
     """The token file for one start URL (legacy profiles) or one sso-session (named ones)."""
 
@@ -56,18 +52,20 @@ class TokenCache:
         self.start_url = start_url
         self.sso_session_name = sso_session_name
         self.path: Path = token_cache_path(start_url, sso_session_name, cache_dir)
-        self._file = JsonCacheFile(self.path)
-        self._sign_in_record = JsonCacheFile(sign_in_record_path(self.path))
-        if mapping is not None:  # a dict-like store in place of the file, same key and value
-            from refreshable_sso.mappingstore import mapping_file
+        record_path = sign_in_record_path(self.path)
+        if mapping is None:
+            self._file = JsonCacheFile(self.path)
+            self._sign_in_record = JsonCacheFile(record_path)
+        else:  # a dict-like store in place of the file, same key and value
+            from refreshable_sso.mappingstore import mapping_file, private_records
 
-            # Our side record stays in this process: the caller's mapping holds only what
-            # botocore would put there, and nothing may land in the working directory.
-            self._sign_in_record = mapping_file(
-                _SIGN_IN_RECORDS_IN_MEMORY, sign_in_record_path(self.path), "sign-in records"
-            )
             self._file = mapping_file(mapping, self.path, "token_cache")
             self.path = self._file.path
+            # Our side record stays in this process, beside this mapping: never in the
+            # caller's store, and never a file in the working directory.
+            self._sign_in_record = mapping_file(
+                private_records(mapping), record_path, "sign-in records"
+            )
 
     def __repr__(self) -> str:
         who = (

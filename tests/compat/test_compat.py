@@ -308,3 +308,25 @@ def test_a_session_that_signs_in_stores_the_token_in_its_mapping(
     assert list(workdir.iterdir()) == []
     assert session.sign_in_remaining is not None  # the record is read back from memory
     assert 3500 < session.sign_in_remaining.total_seconds() <= 3600
+
+
+def test_two_mappings_for_one_start_url_keep_their_own_sign_in_records(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two stores in one process (say two tenants), one start URL: records never mix."""
+    from refreshable_sso.tokens.base import SSOToken
+    from refreshable_sso.tokens.store import TokenCache
+
+    monkeypatch.chdir(tmp_path)
+    first_store: dict[str, Any] = {}
+    second_store: dict[str, Any] = {}
+    first = TokenCache(emu.start_url, mapping=first_store)
+    second = TokenCache(emu.start_url, mapping=second_store)
+    first_token = SSOToken.from_cache_dict(emu.sign_in())
+    second_token = SSOToken.from_cache_dict(emu.sign_in())
+    first.save(first_token, signed_in=True)
+    second.save(second_token, signed_in=True)
+    assert first.signed_in_at(first_token) is not None  # not overwritten by the second store
+    assert second.signed_in_at(second_token) is not None
+    assert set(first_store) == set(second_store) == {_key(emu.start_url)}
+    assert list(tmp_path.iterdir()) == []
