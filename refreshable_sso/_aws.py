@@ -21,6 +21,7 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.loaders import Loader, create_loader
 
 from refreshable_sso import _redact
+from refreshable_sso._paused_gc import JSONFileLoaderWithoutGC
 
 if TYPE_CHECKING:
     from mypy_boto3_sso import SSOClient
@@ -69,12 +70,19 @@ class HttpSettings:
 DEFAULT_HTTP = HttpSettings()
 
 
+def new_loader(search_path_string: str | None = None) -> Loader:
+    """botocore's ``create_loader``, parsing its data files with the garbage collector paused."""
+    loader = create_loader(search_path_string)
+    loader.file_loader = JSONFileLoaderWithoutGC()
+    return loader
+
+
 def _loader() -> Loader:
     """One data loader per process, so service models are parsed once, not per client."""
     global _shared_loader
     with _loader_lock:
         if _shared_loader is None:
-            _shared_loader = create_loader()
+            _shared_loader = new_loader()
         return _shared_loader
 
 

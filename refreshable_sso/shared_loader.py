@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import botocore.session
 from botocore.exceptions import ProfileNotFound
-from botocore.loaders import Loader, create_loader
+from botocore.loaders import Loader
 
 from refreshable_sso import _aws
 
@@ -50,7 +50,7 @@ def shared_loader(data_path: str | None = None) -> Loader:
     with _lock:
         loader = _loaders.get(data_path)
         if loader is None:
-            loader = _aws._loader() if data_path is None else create_loader(data_path)
+            loader = _aws._loader() if data_path is None else _aws.new_loader(data_path)
             internals: Any = loader
             if not isinstance(internals._search_paths, _SearchPaths):
                 internals._search_paths = _SearchPaths(internals._search_paths)

@@ -1,0 +1,109 @@
+"""Our loaders parse botocore's data with the cyclic collector paused, and restore it exactly."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+
+import botocore.session
+import pytest
+from botocore.loaders import JSONFileLoader, create_loader
+
+from refreshable_sso import _aws, shared_loader
+from refreshable_sso._paused_gc import JSONFileLoaderWithoutGC, paused_gc
+from refreshable_sso.emulator import Emulator
+from tests.session.conftest import session_for
+
+
+@pytest.fixture
+def collections() -> Iterator[list[int]]:
+    """The generation of every automatic collection that runs while the test does."""
+    seen: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(record)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(record)
+
+
+@pytest.fixture(autouse=True)
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not was:
+            gc.disable()
+
+
+def test_parsing_endpoints_runs_no_collection_on_our_loader(collections: list[int]) -> None:
+    plain = create_loader()
+    plain.load_data("endpoints")  # botocore's own loader: the parse runs the collector
+    runs_on_plain = len(collections)
+    collections.clear()
+    ours = _aws.new_loader()
+    assert isinstance(ours.file_loader, JSONFileLoaderWithoutGC)
+    data = ours.load_data("endpoints")
+    # none while parsing; at most the one young collection the next allocation catches up with
+    assert collections in ([], [0])
+    assert gc.isenabled()
+    assert data == plain.load_data("endpoints")  # the same data, parsed the same way
+    assert runs_on_plain > 1, "endpoints.json no longer runs the collector: drop the pause?"
+
+
+def test_a_collector_the_program_turned_off_stays_off() -> None:
+    gc.disable()
+    with paused_gc():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+    gc.enable()
+
+
+def test_the_pause_nests_across_threads() -> None:
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def first() -> None:
+        with paused_gc():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with paused_gc():
+            second_in.set()
+            first_out.wait(5)
+            seen["after the first left"] = gc.isenabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == {"after the first left": False}  # the second holder still pauses it
+    assert gc.isenabled()  # the last one out turns it back on
+
+
+def test_an_error_while_parsing_still_restores_the_collector(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(ValueError):
+        JSONFileLoaderWithoutGC().load_file(str(tmp_path / "broken"))
+    assert gc.isenabled()
+
+
+def test_sessions_use_it_and_a_callers_loader_is_left_alone(signed_in: Emulator) -> None:
+    session = session_for(signed_in)
+    assert isinstance(shared_loader.data_loader(session).file_loader, JSONFileLoaderWithoutGC)
+    own = botocore.session.Session()
+    theirs = session_for(signed_in, botocore_session=own)
+    assert type(shared_loader.data_loader(theirs).file_loader) is JSONFileLoader
+    assert theirs.client("sts", endpoint_url=signed_in.url).get_caller_identity()["Account"]
