@@ -12,13 +12,18 @@ Rows:
 1. ``python -c "import refreshable_sso"`` vs ``import boto3`` (fresh interpreters);
 2. new process to first identity: cached token, cold role cache; ours
    (``SSORefreshableSession.from_profile(P).client("sts").get_caller_identity()``) vs plain boto3
-   with the same ``sso-session`` profile;
+   with the same ``sso-session`` profile, and as a floor plain boto3's path after importing
+   pydantic and filelock (what a pydantic-validated, cross-process-locked library must load).
+   The child prints ``time.monotonic()`` (one clock for every process on the host) when it has
+   its identity, so the figure ends there; the time to process exit, interpreter teardown
+   included, is printed as a note;
 3. RSS per held role: 100 ``for_role`` siblings with one sts client each, vs 100 plain boto3
    sessions, vs the floor (100 boto3 sessions on one shared botocore loader);
 4. ``get_credentials().get_frozen_credentials()`` per request: ours vs botocore's SSO
    credentials vs static credentials, floor a function returning a stored object;
 5. 8 processes started together with 300 s left on the access token: wall time until all have
-   an identity, plus the CreateToken / GetRoleCredentials / errors the emulator saw;
+   an identity (the last child's printed moment, as in row 2; time to the last exit in a note),
+   plus the CreateToken / GetRoleCredentials / errors the emulator saw;
 6. ``client("s3")`` cache hit: ours vs boto3-refresh-session, floor a function building the key;
 7. the pytest plugin: a one-test pytest run with and without ``-p no:refreshable_sso``.
 """
@@ -146,13 +151,43 @@ def run_seconds(
     return time.perf_counter() - started
 
 
+# Each child prints the moment it has its identity (CLOCK_MONOTONIC is one clock for every
+# process on the host): the row is "to first identity"; interpreter teardown comes after it.
+IDENTITY_AT = "\nimport time\nprint(time.monotonic())"
 IDENTITY_OURS = (
     "from refreshable_sso import SSORefreshableSession\n"
     f"SSORefreshableSession.from_profile({PROFILE!r}).client('sts').get_caller_identity()"
+    + IDENTITY_AT
 )
 IDENTITY_BOTO3 = (
     f"import boto3\nboto3.Session(profile_name={PROFILE!r}).client('sts').get_caller_identity()"
+    + IDENTITY_AT
 )
+
+
+# What a pydantic-validated library that locks its caches across processes must import before
+# its first request, then plain boto3's path: shows how much of the gap those imports are.
+IDENTITY_FLOOR = (
+    "import pydantic, filelock\nfrom pydantic import BaseModel, Field, SecretStr\n" + IDENTITY_BOTO3
+)
+
+
+def run_to_identity(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawning ``argv`` to the identity it prints, and to its exit."""
+    started = time.monotonic()
+    done = subprocess.run(
+        argv, env=env, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True
+    )
+    exited = time.monotonic()
+    return float(done.stdout.split()[-1]) - started, exited - started
+
+
+def exit_note(exits: dict[str, list[float]]) -> str:
+    """The same runs timed to process exit, teardown included (a note, not the row's figure)."""
+    medians = {name: statistics.median(values) for name, values in exits.items()}
+    sides = ", ".join(f"{name} {value:.3f} s" for name, value in medians.items())
+    ratio = medians["ours"] / medians["peer"]
+    return f"to process exit (interpreter teardown included): {sides}; ours / peer {ratio:.2f}x"
 
 
 # -- rows -------------------------------------------------------------------------------------
@@ -183,22 +218,27 @@ def row_first_identity(emu: Any, home: str, rounds: int) -> Row:
         "ours <= 1.25 x plain boto3",
     )
     env = child_env(emu)
+    exits: dict[str, list[float]] = {}
 
-    def run(code: str) -> Callable[[], float]:
+    def run(code: str, side: str) -> Callable[[], float]:
         def measure() -> float:
             clear_role_cache(home)
-            return run_seconds([sys.executable, "-c", code], env=env)
+            to_identity, to_exit = run_to_identity([sys.executable, "-c", code], env)
+            exits.setdefault(side, []).append(to_exit)
+            return to_identity
 
         return measure
 
     interleaved(
         rounds,
         [
-            ("ours: from_profile + sts get_caller_identity", run(IDENTITY_OURS)),
-            ("peer: plain boto3 sso profile + get_caller_identity", run(IDENTITY_BOTO3)),
+            ("ours: from_profile + sts get_caller_identity", run(IDENTITY_OURS, "ours")),
+            ("peer: plain boto3 sso profile + get_caller_identity", run(IDENTITY_BOTO3, "peer")),
+            ("floor: the same after importing pydantic and filelock", run(IDENTITY_FLOOR, "floor")),
         ],
         row,
     )
+    row.notes.append(exit_note(exits))
     return row
 
 
@@ -366,6 +406,7 @@ _NEAR_EXPIRY_CHILD = textwrap.dedent(
     while not go.exists():
         time.sleep(0.001)
     make().client("sts").get_caller_identity()
+    print(time.monotonic())
     """
 )
 
@@ -378,6 +419,7 @@ def row_near_expiry(emu: Any, home: str, rounds: int) -> Row:
     )
     env = child_env(emu)
     seen: dict[str, list[str]] = {}
+    exits: dict[str, list[float]] = {}
 
     def run(kind: str, name: str) -> Callable[[], float]:
         def measure() -> float:
@@ -390,6 +432,8 @@ def row_near_expiry(emu: Any, home: str, rounds: int) -> Row:
                     [sys.executable, "-c", _NEAR_EXPIRY_CHILD, kind, str(rendezvous), str(i)],
                     env=env,
                     stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    text=True,
                 )
                 for i in range(PROCESSES)
             ]
@@ -399,10 +443,13 @@ def row_near_expiry(emu: Any, home: str, rounds: int) -> Row:
                     raise RuntimeError("the benchmark's worker processes did not start")
                 time.sleep(0.005)
             time.sleep(0.2)  # let the last one reach its wait loop
-            started = time.perf_counter()
+            started = time.monotonic()
             Path(rendezvous, "go").touch()  # the clock starts when all have imported
-            codes = [child.wait() for child in children]
-            wall = time.perf_counter() - started
+            outputs = [child.communicate()[0] for child in children]
+            exits.setdefault(name, []).append(time.monotonic() - started)
+            codes = [child.returncode for child in children]
+            # until the last child has its identity (each prints that moment, as in row 2)
+            wall = max(float(output.split()[-1]) for output in outputs) - started
             errors = {
                 op: emu.errors(op) for op in ("CreateToken", "GetRoleCredentials") if emu.errors(op)
             }
@@ -419,10 +466,11 @@ def row_near_expiry(emu: Any, home: str, rounds: int) -> Row:
         rounds,
         [
             ("ours: SSORefreshableSession", run("ours", "ours")),
-            ("peer: plain boto3", run("boto3", "boto3")),
+            ("peer: plain boto3", run("boto3", "peer")),
         ],
         row,
     )
+    row.notes.append(exit_note(exits))
     for name, lines in seen.items():
         distinct = sorted(set(lines))
         row.notes.append(f"{name}: " + " | ".join(distinct))
