@@ -4,8 +4,11 @@ Why: ``endpoints.json`` alone becomes some hundred thousand dicts and lists. Eve
 them is reachable while the parser runs, so no collection can free anything, yet in a fresh
 process the allocation burst runs about 30 young and 3 middle collections and, once the heap
 holds pydantic's models beside boto3, the first full collection of the whole heap (about
-50 ms on these machines, most of the gap to plain boto3's start-up). The same reasoning made
-Mercurial pause the collector around its large parses.
+50 ms on these machines). The same reasoning made Mercurial pause the collector around its
+large parses.
+
+That is Python 3.10 and 3.11, where the collector can run inside the C parser; from 3.12 it
+runs only between bytecodes, so there the pause changes nothing and costs nothing.
 
 The pause covers only the parse of a file our loader has not cached yet (once per file per
 process), nests across threads, and never turns on a collector the program had turned off.
