@@ -630,13 +630,18 @@ class SSORefreshableSession(boto3.Session):
 
     # -- clients and discovery ----------------------------------------------------------------
 
-    def client(self, *args: Any, **kwargs: Any) -> Any:
+    def client(self, service_name: Any, *args: Any, **kwargs: Any) -> Any:
         """A (cached) client signed with the session's refreshable role credentials."""
-        if not kwargs and len(args) == 1 and type(args[0]) is str:  # client("s3"): the hot path
-            cached = self._client_cache.hit(args[0], self._default_region)
+        if not args and not kwargs:  # client("s3"): the hot path, one dict lookup
+            try:
+                cached = self._client_cache.hit(service_name, self._default_region)
+            except TypeError:  # an unhashable service name: boto3 says what is wrong below
+                cached = None
             if cached is not None:
                 return cached
-        return self._client_cache.client(self._create_client, self._default_region, *args, **kwargs)
+        return self._client_cache.client(
+            self._create_client, self._default_region, service_name, *args, **kwargs
+        )
 
     def resource(self, *args: Any, **kwargs: Any) -> Any:
         """A (cached) resource signed with the session's refreshable role credentials."""
