@@ -25,7 +25,8 @@ Rows:
    an identity (the last child's printed moment, as in row 2; time to the last exit in a note),
    plus the CreateToken / GetRoleCredentials / errors the emulator saw;
 6. ``client("s3")`` cache hit: ours vs boto3-refresh-session, floor a function building the key;
-7. the pytest plugin: a one-test pytest run with and without ``-p no:refreshable_sso``.
+7. the pytest plugin: a one-test pytest run with and without ``-p no:refreshable_sso``, plus
+   the plugin module's own import time (``python -X importtime``) as a note.
 """
 
 from __future__ import annotations
@@ -549,7 +550,29 @@ def row_pytest_plugin(rounds: int) -> Row:
         ],
         row,
     )
+    # Two whole pytest runs differ by more than the plugin costs; its own import, timed by the
+    # interpreter, is the figure that noise cannot hide.
+    own = [plugin_import_seconds() for _ in range(rounds)]
+    row.notes.append(
+        f"the plugin module's import, python -X importtime after pytest: median "
+        f"{statistics.median(own) * 1000:.1f} ms (min {min(own) * 1000:.1f} - max "
+        f"{max(own) * 1000:.1f}, n={len(own)})"
+    )
     return row
+
+
+def plugin_import_seconds() -> float:
+    """Cumulative import time of ``refreshable_sso.pytest_plugin`` once pytest is imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import pytest, refreshable_sso.pytest_plugin"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    for line in done.stderr.splitlines():
+        if line.rstrip().endswith("| refreshable_sso.pytest_plugin"):
+            return int(line.split("|")[1]) / 1e6
+    raise RuntimeError("python -X importtime printed no line for refreshable_sso.pytest_plugin")
 
 
 # -- printing ---------------------------------------------------------------------------------
