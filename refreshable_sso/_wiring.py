@@ -71,10 +71,13 @@ def build_token_provider(
         cache_dir=token_cache_dir,
         http=http,
     )
-    if token_mapping is not None and login_provider is None:
-        # our sign-in stores its token where the cached provider reads it
-        ours: Any = interactive
-        ours.token_cache = TokenCache(sso.start_url, sso.sso_session_name, mapping=token_mapping)
+    store = None
+    if token_mapping is not None:
+        store = TokenCache(sso.start_url, sso.sso_session_name, mapping=token_mapping)
+        if login_provider is None:
+            # our sign-in stores its token where the cached provider reads it
+            ours: Any = interactive
+            ours.token_cache = store
     wrapped = policy.LoginPolicyProvider(
         base,
         policy="auto",
@@ -82,6 +85,7 @@ def build_token_provider(
         sso=sso,
         on_login=on_login,
         cache_dir=token_cache_dir,
+        token_cache=store,  # the policy watches the store the token really lives in
     )
     return TokenWiring(wrapped, cached, wrapped)
 

@@ -32,8 +32,8 @@ from typing import Any, Literal
 import filelock
 
 from refreshable_sso import _aws
-from refreshable_sso._paths import lock_path_for, sign_in_record_path, token_cache_path
-from refreshable_sso.cachefile import JsonCacheFile, make_private_dirs
+from refreshable_sso._paths import lock_path_for, token_cache_path
+from refreshable_sso.cachefile import FileVersion, make_private_dirs
 from refreshable_sso.config import SSOConfig
 from refreshable_sso.errors import (
     CacheFileError,
@@ -52,6 +52,7 @@ from refreshable_sso.tokens.interactive import (
 )
 from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
+from refreshable_sso.tokens.store import TokenCache
 
 logger = logging.getLogger(__name__)
 
@@ -88,15 +89,6 @@ def _thread_lock(path: Path) -> threading.Lock:
 def login_lock_path(token_path: Path) -> Path:
     """The lock file that serialises logins for one token file (in our private lock folder)."""
     return lock_path_for(token_path, ".login.lock")
-
-
-def _file_identity(path: Path) -> tuple[int, int, int] | None:
-    """Changes whenever the file is replaced (atomic writes make a new inode) or rewritten."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
 @contextlib.contextmanager
@@ -264,6 +256,7 @@ class LoginPolicyProvider:
         on_login: Callable[[LoginEvent], None] | None = None,
         cache_dir: Path | None = None,
         lock_timeout: float | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         problems: list[str] = []
         if policy not in LOGIN_POLICIES:
@@ -289,6 +282,8 @@ class LoginPolicyProvider:
             interactive = default_interactive_provider(sso, cache_dir=cache_dir)
         self.interactive = interactive
         self.token_path = token_cache_path(sso.start_url, sso.sso_session_name, cache_dir)
+        # where the token and our sign-in record live: the file, or a session's dict-like store
+        self.token_cache = token_cache or TokenCache(sso.start_url, sso.sso_session_name, cache_dir)
         self.lock_path = login_lock_path(self.token_path)
         if lock_timeout is None:
             lock_timeout = (
@@ -297,7 +292,7 @@ class LoginPolicyProvider:
         self.lock_timeout = lock_timeout
 
     def get_token(self, *, force_refresh: bool = False) -> SSOToken:
-        seen = _file_identity(self.token_path)
+        seen = self._token_version()
         try:
             return self.base.get_token(force_refresh=force_refresh)
         except LoginRequiredError as exc:
@@ -305,7 +300,14 @@ class LoginPolicyProvider:
                 raise
             return self._login(exc, seen)
 
-    def _login(self, why: LoginRequiredError, seen: tuple[int, int, int] | None) -> SSOToken:
+    def _token_version(self) -> FileVersion | None:
+        """Changes whenever the stored token is replaced or rewritten (None: none, unreadable)."""
+        try:
+            return self.token_cache.file.version()
+        except CacheFileError:
+            return None
+
+    def _login(self, why: LoginRequiredError, seen: FileVersion | None) -> SSOToken:
         who = self.sso.sso_session_name or self.sso.start_url
         try:
             with login_lock(self.token_path, self.lock_timeout, who):
@@ -316,9 +318,9 @@ class LoginPolicyProvider:
             raise
 
     def _login_locked(
-        self, why: LoginRequiredError, seen: tuple[int, int, int] | None, who: str
+        self, why: LoginRequiredError, seen: FileVersion | None, who: str
     ) -> SSOToken:
-        if _file_identity(self.token_path) != seen:
+        if self._token_version() != seen:
             try:
                 token = self.base.get_token()
             except LoginRequiredError:
@@ -393,9 +395,9 @@ class LoginPolicyProvider:
             return token
 
     def current_sign_in(self) -> object:
-        """When the sign-in on disk happened, as recorded (changes when we sign in again)."""
+        """When the stored sign-in happened, as recorded (changes when we sign in again)."""
         try:
-            data = JsonCacheFile(sign_in_record_path(self.token_path)).read()
+            data = self.token_cache.sign_in_record.read()
         except CacheFileError:
             return None
         return data.get("signedInAt") if data else None

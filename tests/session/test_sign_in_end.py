@@ -151,3 +151,29 @@ def test_relogin_ahead_carries_16_threads_across_the_end(sso_emulator_factory: A
     assert len(completed) == 1
     assert completed[0][0] < signed_in + SESSION_TTL  # before the end
     assert emu.errors("CreateToken").get("InvalidGrantException", 0) == 0
+
+
+def test_a_mapping_backed_session_watches_its_own_sign_in(
+    sso_emulator_factory: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """login="auto" on a dict-like token_cache: the relogin plan reads the mapping's record."""
+    monkeypatch.chdir(tmp_path)
+    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=SESSION_TTL)
+    store: dict[str, Any] = {}
+    session = session_for(
+        emu, token_cache=store, login="auto", login_flow="device", sso_session_duration=SESSION_TTL
+    )
+    assert session.whoami()["Account"] == emu.default_account_id  # signs in into the mapping
+    policy = session._login_policy
+    assert policy is not None
+    first = policy.current_sign_in()
+    assert first is not None  # read from the file path instead, this was always None
+    time.sleep(1.1)  # the record has whole seconds
+    assert policy.sign_in_again("planned", unless_changed_since=first) is not None
+    second = policy.current_sign_in()
+    assert second not in (None, first)
+    # a plan made before that sign-in is dropped: somebody signed in meanwhile
+    assert policy.sign_in_again("stale plan", unless_changed_since=first) is None
+    assert emu.calls("StartDeviceAuthorization") == 2
+    assert list(tmp_path.iterdir()) == []  # and nothing of it went to the working folder
+    session.close()
