@@ -17,7 +17,6 @@ from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetch
 from refreshable_sso.errors import LoginRequiredError
 from refreshable_sso.tokens.base import TokenProvider
 from refreshable_sso.tokens.cached import CachedTokenProvider
-from refreshable_sso.tokens.store import TokenCache
 
 if TYPE_CHECKING:
     from refreshable_sso._aws import HttpSettings
@@ -71,13 +70,12 @@ def build_token_provider(
         cache_dir=token_cache_dir,
         http=http,
     )
-    store = None
-    if token_mapping is not None:
-        store = TokenCache(sso.start_url, sso.sso_session_name, mapping=token_mapping)
-        if login_provider is None:
-            # our sign-in stores its token where the cached provider reads it
-            ours: Any = interactive
-            ours.token_cache = store
+    # where the token really lives: the cached reader's file, or the session's mapping
+    store = cached.cache if cached is not None else None
+    if token_mapping is not None and store is not None and login_provider is None:
+        # our sign-in stores its token where the cached provider reads it
+        ours: Any = interactive
+        ours.token_cache = store
     wrapped = policy.LoginPolicyProvider(
         base,
         policy="auto",
@@ -85,7 +83,7 @@ def build_token_provider(
         sso=sso,
         on_login=on_login,
         cache_dir=token_cache_dir,
-        token_cache=store,  # the policy watches the store the token really lives in
+        token_cache=store,  # the policy watches that same store
     )
     return TokenWiring(wrapped, cached, wrapped)
 
