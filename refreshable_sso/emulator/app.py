@@ -136,8 +136,7 @@ class Emulator:
         self._server = server
         self._bound_port = int(server.server_address[1])
         self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            target=server.serve_until_stopped,
             name="sso-emulator",
             daemon=True,
         )
@@ -152,11 +151,11 @@ class Emulator:
         self._server = self._thread = None
         if server is None:
             return
-        server.shutdown()
-        server.server_close()
-        server.close_connections()
+        server.stop_serving()
         if thread is not None:
             thread.join(timeout=5)
+        server.server_close()
+        server.close_connections()
 
     def __enter__(self) -> Emulator:
         return self.start()

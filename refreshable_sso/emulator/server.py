@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from refreshable_sso._prompt_server import PromptStopMixin
 from refreshable_sso.emulator.clock import Clock
 from refreshable_sso.emulator.counters import Counters
 from refreshable_sso.emulator.faults import Faults
@@ -109,7 +110,7 @@ class ServerContext:
     clock: Clock | None = None  # the Date header follows it (a skewed emulator shows it)
 
 
-class EmulatorHTTPServer(ThreadingHTTPServer):
+class EmulatorHTTPServer(PromptStopMixin, ThreadingHTTPServer):
     """A threaded server whose handler threads never block interpreter exit."""
 
     daemon_threads = True

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from refreshable_sso import _aws
+from refreshable_sso._prompt_server import PromptStopMixin
 from refreshable_sso.errors import (
     LoginDeniedError,
     LoginError,
@@ -101,6 +102,10 @@ def authorize_url(
     return f"{oidc_endpoint.rstrip('/')}/authorize?{urlencode(params, quote_via=quote)}"
 
 
+class _CallbackServer(PromptStopMixin, http.server.ThreadingHTTPServer):
+    """The callback listener's server: stops at once when the sign-in is over (no poll wait)."""
+
+
 @dataclass(frozen=True)
 class CallbackResult:
     """What arrived on ``/oauth/callback``."""
@@ -137,12 +142,11 @@ class LoopbackListener:
                 return
 
         # Threaded: a browser's idle preconnected socket must not block the real callback.
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _CallbackServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._result_lock = threading.Lock()
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            target=self._server.serve_until_stopped,
             name="refreshable-sso-oauth-callback",
             daemon=True,
         )
@@ -165,9 +169,9 @@ class LoopbackListener:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop_serving()
         self._thread.join(timeout=5)
+        self._server.server_close()
 
     def _handle(self, request: http.server.BaseHTTPRequestHandler) -> None:
         parts = urlsplit(request.path)
