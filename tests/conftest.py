@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import botocore.credentials
 import botocore.tokens
 import pytest
+
+if TYPE_CHECKING:
+    from refreshable_sso.emulator import Emulator
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +36,24 @@ def isolated_aws_home(
     monkeypatch.setattr(botocore.tokens.SSOTokenProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache)
     monkeypatch.setattr(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache)
     return home
+
+
+#: The emulator's device-code poll interval in this suite. IAM Identity Center answers 1 s
+#: (the emulator's default, kept for the real-peer tests, whose SDKs decode a whole number);
+#: here each device-code sign-in waits milliseconds instead of a second.
+TEST_DEVICE_INTERVAL = 0.05
+
+
+@pytest.fixture
+def sso_emulator_factory(
+    sso_emulator_factory: Callable[..., Emulator], request: pytest.FixtureRequest
+) -> Callable[..., Emulator]:
+    """The plugin's factory, with a sub-second device interval unless a test names its own."""
+    if request.node.get_closest_marker("peer") is not None:
+        return sso_emulator_factory
+
+    def factory(**options: Any) -> Emulator:
+        options.setdefault("device_interval", TEST_DEVICE_INTERVAL)
+        return sso_emulator_factory(**options)
+
+    return factory

@@ -56,10 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--device-interval",
-        type=int,
+        type=float,
         default=1,
         metavar="SECONDS",
-        help="device poll interval (default 1)",
+        help="device poll interval (default 1, as IAM Identity Center; below 1 only for tests)",
     )
 
 

@@ -173,7 +173,7 @@ class OIDCService:
             user_code=new_user_code(),
             client_id=client.client_id,
             expires_at=self._now + settings.device_code_ttl,
-            interval=settings.device_interval,
+            interval=float(settings.device_interval),
         )
         self.authority.add_device_authorization(auth)
         if settings.auto_approve:
@@ -186,7 +186,8 @@ class OIDCService:
                 "verificationUri": f"{base}/device",
                 "verificationUriComplete": f"{base}/device?user_code={auth.user_code}",
                 "expiresIn": int(settings.device_code_ttl),
-                "interval": auth.interval,
+                # a whole number on the wire, as the service sends it (SDKs decode an integer)
+                "interval": int(auth.interval) if auth.interval.is_integer() else auth.interval,
             }
         )
 
@@ -234,7 +235,10 @@ class OIDCService:
             if auth.status == "consumed":
                 raise _err("InvalidGrantException", "Device code has already been used")
             previous, auth.last_poll = auth.last_poll, now
-            if previous is not None and now - previous < auth.interval - 0.05:
+            # a little slack for the client's timer, proportionate to sub-second test intervals
+            if previous is not None and now - previous < auth.interval - min(
+                0.05, auth.interval / 4
+            ):
                 raise _err("SlowDownException", "Client is polling too quickly")
             if auth.status == "denied":
                 raise _err("AccessDeniedException", "The user denied the authorization request")

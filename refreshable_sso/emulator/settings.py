@@ -33,7 +33,9 @@ class EmulatorSettings(BaseModel):
     device_code_ttl: float = Field(default=600.0, gt=0)
     registration_ttl: float = Field(default=90 * 86400.0, gt=0)
     authorization_code_ttl: float = Field(default=300.0, gt=0)
-    device_interval: int = Field(default=1, ge=1, le=60)
+    # Real SSO-OIDC answers a whole number of seconds >= 1 (the default). A sub-second value is
+    # a test knob: each device-code sign-in then waits milliseconds instead of a second.
+    device_interval: float = Field(default=1, gt=0, le=60)
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     fault_seed: int | None = None
 
@@ -67,6 +69,6 @@ class EmulatorOptions(TypedDict, total=False):
     device_code_ttl: float
     registration_ttl: float
     authorization_code_ttl: float
-    device_interval: int
+    device_interval: float
     max_body_bytes: int
     fault_seed: int | None

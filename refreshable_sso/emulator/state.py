@@ -67,7 +67,7 @@ class DeviceAuthorization:
     user_code: str
     client_id: str
     expires_at: float
-    interval: int
+    interval: float
     status: str = "pending"  # pending | approved | denied | consumed
     user_name: str | None = None
     last_poll: float | None = None

@@ -124,7 +124,7 @@ def test_cached_token_is_reused_without_asking(emu_factory: EmulatorFactory) -> 
 def test_slow_down_adds_to_the_interval(
     emu_factory: EmulatorFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    emu = emu_factory(auto_approve=True)
+    emu = emu_factory(auto_approve=True, device_interval=1)  # the service's own interval
     emu.faults.fail_next("CreateToken", n=1, status=400, code="SlowDownException")
     caplog.set_level(logging.INFO, logger="refreshable_sso")
     token = device_provider(emu, prompt_callback=Prompt(), slow_down_step=0.5).get_token()
