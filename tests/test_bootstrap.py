@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.repo  # checks the repository, not the library: run once
+
 ROOT = Path(__file__).resolve().parent.parent
 MINOR = sys.version_info[1]
 TOOLS = ("bash", "find", "sort", "dirname")

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import refreshable_sso
 from refreshable_sso import errors
+
+pytestmark = pytest.mark.repo  # checks the repository, not the library: run once
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

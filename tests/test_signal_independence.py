@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.signals import ignore_sigint
+
+pytestmark = pytest.mark.repo  # checks the repository, not the library: run once
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGINT_TESTS = (

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import pytest
 from aiobotocore.session import AioSession
 
 from refreshable_sso.emulator import Emulator
@@ -52,6 +53,7 @@ async def _worst_lag(workload: Callable[[], Awaitable[None]], tick: float = 0.00
     return worst
 
 
+@pytest.mark.soak
 def test_hundred_tasks_across_expiries_one_fetch_per_generation(
     sso_emulator_factory: Any,
 ) -> None:
@@ -115,6 +117,7 @@ def test_hundred_tasks_across_expiries_one_fetch_per_generation(
     assert session.refresh_count == fetches
 
 
+@pytest.mark.soak
 def test_loop_lag_during_refreshes_stays_near_static_credentials(
     sso_emulator_factory: Any,
 ) -> None:

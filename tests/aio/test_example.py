@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.repo  # checks the repository, not the library: run once
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "aio_workers.py"
 
 

@@ -36,6 +36,7 @@ def test_whoami_reports_the_final_role(signed_in: Emulator) -> None:
     assert signed_in.calls("GetRoleCredentials") == 1
 
 
+@pytest.mark.soak
 def test_sixteen_threads_across_expiries_of_a_two_hop_chain(
     sso_emulator_factory: Any,
 ) -> None:

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.repo  # checks the repository, not the library: run once
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "chained_roles.py"
 
 

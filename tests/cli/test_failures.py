@@ -55,6 +55,7 @@ def test_whoami_with_the_emulator_stopped(
     assert ran.seconds < 25
 
 
+@pytest.mark.soak
 def test_whoami_with_a_hung_sso_endpoint_ends_within_25_s(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)
@@ -75,6 +76,7 @@ def test_whoami_with_a_hung_sso_endpoint_ends_within_25_s(sso_emulator_env: Emul
     assert "check the network" in ran.stderr
 
 
+@pytest.mark.soak
 def test_accounts_with_a_hung_portal_ends_within_25_s(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)

@@ -12,6 +12,8 @@ import sys
 import termios
 import time
 
+import pytest
+
 from refreshable_sso.emulator import Emulator
 from tests.cli.helpers import SSO_SESSION, cli, write_profile
 from tests.signals import default_sigint
@@ -50,6 +52,7 @@ def _run_with_terminal_stderr(*args: str) -> tuple[int, str, bytes]:
     return proc.wait(timeout=60), out, bytes(seen)
 
 
+@pytest.mark.soak
 def test_a_slow_call_shows_what_it_waits_for_at_a_terminal(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)

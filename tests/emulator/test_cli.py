@@ -153,6 +153,7 @@ def test_bad_directory_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.repo
 def test_example_runs() -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "offline_emulator.py"
     proc = subprocess.run(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.repo  # checks the repository, not the library: run once
+
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("login_*.py"))
 
 

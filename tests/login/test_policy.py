@@ -280,6 +280,7 @@ def test_long_running_session_never_policy_fails_clearly(emu_factory: EmulatorFa
     assert emu.calls("StartDeviceAuthorization") == 0
 
 
+@pytest.mark.soak
 def test_long_running_session_auto_policy_signs_in_and_no_call_fails(
     emu_factory: EmulatorFactory,
 ) -> None:

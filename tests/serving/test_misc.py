@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from refreshable_sso.cli._target import add_target_arguments, build_sessions
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.serving.documents import parse_iso_utc
@@ -14,6 +16,7 @@ from refreshable_sso.serving.documents import parse_iso_utc
 EXAMPLE = Path(__file__).parents[2] / "examples" / "serve_credentials.py"
 
 
+@pytest.mark.repo
 def test_example_runs_offline(isolated_aws_home: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=120, check=False

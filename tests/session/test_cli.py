@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from refreshable_sso.emulator import Emulator
 from tests.session.test_interop import PROFILE_CONFIG
 
@@ -22,6 +24,7 @@ def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.soak
 def test_demo_runs_through_expiries_and_exits_zero() -> None:
     home = Path(os.environ["HOME"])
     done = _cli("demo", "--duration", "8", "--role-ttl", "4", "--token-ttl", "6", "--threads", "3")
@@ -68,6 +71,7 @@ def test_whoami_errors_are_one_line(sso_emulator_env: Emulator) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.repo
 def test_examples_run_offline() -> None:
     root = Path(__file__).resolve().parents[2]
     for script, extra in (("whoami.py", []), ("long_running.py", ["--duration", "4"])):

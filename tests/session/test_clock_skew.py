@@ -40,6 +40,7 @@ def test_emulator_date_header_follows_its_clock() -> None:
     assert abs(served - (time.time() - SKEW)) < 3
 
 
+@pytest.mark.soak
 @pytest.mark.parametrize("emulator_offset", [-SKEW, SKEW], ids=["local-ahead", "local-behind"])
 def test_sixteen_threads_survive_a_skew_larger_than_the_lifetime(
     emulator_offset: float, caplog: pytest.LogCaptureFixture

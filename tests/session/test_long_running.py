@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from refreshable_sso.emulator import Emulator
 from tests.session.conftest import seed, session_for
 
@@ -21,6 +23,7 @@ ADVISORY = 1.0
 MANDATORY = 0.5
 
 
+@pytest.mark.soak
 def test_sixteen_threads_across_many_expiries(sso_emulator_factory: object) -> None:
     emu: Emulator = sso_emulator_factory(  # type: ignore[operator]
         auto_approve=True, role_credentials_ttl=ROLE_TTL, access_token_ttl=6

@@ -273,6 +273,7 @@ def _wait_until_left(session: SSORefreshableSession, seconds: float) -> None:
     time.sleep(max(0.0, (expiry - datetime.now(timezone.utc)).total_seconds() - seconds))
 
 
+@pytest.mark.soak
 @pytest.mark.parametrize("status", [500, 429])
 def test_sso_errors_in_advisory_window_keep_old_credentials(
     sso_emulator_factory: object, status: int

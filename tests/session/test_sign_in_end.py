@@ -70,6 +70,7 @@ def test_bad_arguments_name_the_problem(sso_emulator: Emulator) -> None:
         session.on_sign_in_expiring(print, before=30)  # type: ignore[arg-type]
 
 
+@pytest.mark.soak
 def test_callback_fires_once_before_the_end(sso_emulator_factory: Any) -> None:
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=SESSION_TTL)
     signed_in = _sign_in(emu)
@@ -101,6 +102,7 @@ def test_server_ending_the_sign_in_first_names_its_code(sso_emulator: Emulator) 
     session.close()
 
 
+@pytest.mark.soak
 def test_relogin_ahead_carries_16_threads_across_the_end(sso_emulator_factory: Any) -> None:
     emu: Emulator = sso_emulator_factory(
         auto_approve=True, session_ttl=SESSION_TTL, role_credentials_ttl=4
