@@ -35,6 +35,11 @@ _ASSUMED_ROLE = re.compile(
 )
 # IAM Identity Center names the role it creates for a permission set AWSReservedSSO_<name>_<16 hex>.
 _SSO_ROLE = re.compile(r"^AWSReservedSSO_(?P<name>.+)_(?P<suffix>[0-9a-f]{16})$")
+#: The IAM path of the roles IAM Identity Center provisions; an instance outside us-east-1 adds
+#: its region (``aws-reserved/sso.amazonaws.com/eu-west-2/``), as the IAM Identity Center guide
+#: ("Referencing permission sets in resource policies") documents.
+SSO_ROLE_PATH = "aws-reserved/sso.amazonaws.com/"
+_PATHLESS_SSO_REGION = "us-east-1"
 
 
 class Identity(TypedDict):
@@ -83,6 +88,30 @@ def parse_identity(response: dict[str, object]) -> Identity:
     )
 
 
+def iam_role_arn(identity: Identity, sso_region: str) -> str:
+    """The ARN of the IAM role behind an assumed-role ``identity``.
+
+    GetCallerIdentity names the role (``AWSReservedSSO_<name>_<hash>`` for a permission set) but
+    not its IAM path. For a role IAM Identity Center provisioned, the path is the documented one:
+    ``aws-reserved/sso.amazonaws.com/``, plus ``<sso_region>/`` when the IAM Identity Center
+    instance (``sso_region``) is not us-east-1. Any other role is given without a path.
+
+    :param identity: what ``get_caller_identity`` / ``parse_identity`` returned.
+    :param sso_region: the region of the IAM Identity Center instance (the profile's
+        ``sso_region``).
+    """
+    match = _ASSUMED_ROLE.match(identity["Arn"])
+    if match is None:  # parse_identity accepted it, so this cannot happen; say so if it does
+        raise IdentityError(f"{identity['Arn']!r} is not an assumed-role ARN")
+    path = ""
+    if identity["is_sso_role"]:
+        path = SSO_ROLE_PATH
+        if sso_region != _PATHLESS_SSO_REGION:
+            path += f"{sso_region}/"
+    role = identity["iam_role_name"]
+    return f"arn:{match['partition']}:iam::{match['account']}:role/{path}{role}"
+
+
 def get_caller_identity(
     credentials: Credentials,
     *,
@@ -124,4 +153,4 @@ def get_caller_identity(
     return identity
 
 
-__all__ = ["Identity", "get_caller_identity", "parse_identity"]
+__all__ = ["SSO_ROLE_PATH", "Identity", "get_caller_identity", "iam_role_arn", "parse_identity"]

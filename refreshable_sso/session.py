@@ -38,13 +38,13 @@ from refreshable_sso.config import (
     validate_session_config,
 )
 from refreshable_sso.credentials import RoleCredentialFetcher
-from refreshable_sso.errors import ConfigurationError, LoginRequiredError
+from refreshable_sso.errors import ConfigurationError, IdentityError, LoginRequiredError
 from refreshable_sso.expired_token import ExpiredTokenHook
 from refreshable_sso.fast_credentials import (
     FastDeferredRefreshableCredentials,
     FastRefreshableCredentials,
 )
-from refreshable_sso.identity import Identity, get_caller_identity
+from refreshable_sso.identity import Identity, get_caller_identity, iam_role_arn
 from refreshable_sso.profiles import load_profile_chain
 from refreshable_sso.sign_in_watch import DEFAULT_BEFORE, SignInCallback, SignInWatch
 from refreshable_sso.tokens.base import TokenProvider, utcnow
@@ -229,6 +229,10 @@ class SSORefreshableSession(boto3.Session):
         )
         self._login_profile = profile_name
         self._state_lock = threading.Lock()
+        # The caller identity last learned and the access key it was learned with (None: STS
+        # could not say for that key); one lookup at a time (credentials_role_arn).
+        self._known_identity: tuple[str, Identity | None] | None = None
+        self._identity_lookup = threading.Lock()
         self._last_refresh: datetime | None = None
         self._refresh_count = 0
         self._cached_provider: CachedTokenProvider | None = None
@@ -395,6 +399,44 @@ class SSORefreshableSession(boto3.Session):
         if self._assume_role:
             return self._assume_role[-1].role_arn.split(":")[4]
         return self._config.sso.account_id
+
+    def credentials_role_arn(self) -> str | None:
+        """The ARN of the IAM role the session's credentials act as (``RoleArn`` to processes
+        we serve).
+
+        With ``assume_role=``, the last hop's ``role_arn``, no call needed. For the SSO role,
+        the IAM role IAM Identity Center provisioned for the permission set
+        (``arn:aws:iam::ACCOUNT:role/aws-reserved/sso.amazonaws.com/[REGION/]AWSReservedSSO_NAME_HASH``,
+        see ``identity.iam_role_arn``): its name and hash are known only from
+        ``sts:GetCallerIdentity``, so the identity ``whoami()`` learned is used, or one call is
+        made, signed with these credentials and remembered until they are refreshed. None
+        (logged as a warning, once per set of credentials) when STS cannot say.
+        """
+        if self._assume_role:
+            return self._assume_role[-1].role_arn
+        sso_region = self._config.sso.sso_region
+        with self._identity_lookup:  # concurrent requests: one lookup, the others reuse it
+            access_key = self._current_access_key()
+            with self._state_lock:
+                known = self._known_identity
+            if known is None or known[0] != access_key:
+                try:
+                    self.get_identity()
+                except IdentityError as exc:
+                    logger.warning(
+                        "The IAM role of %s in %s is not known (%s); RoleArn is left out until "
+                        "the role credentials are refreshed",
+                        self._config.sso.role_name,
+                        self._config.sso.account_id,
+                        exc,
+                    )
+                    with self._state_lock:
+                        self._known_identity = (access_key or "", None)
+                    return None
+                with self._state_lock:
+                    known = self._known_identity
+        identity = known[1] if known is not None else None
+        return iam_role_arn(identity, sso_region) if identity is not None else None
 
     @property
     def role_chain(self) -> RoleChain | None:
@@ -598,14 +640,23 @@ class SSORefreshableSession(boto3.Session):
     # -- identity -----------------------------------------------------------------------------
 
     def get_identity(self) -> Identity:
-        """``sts:GetCallerIdentity`` signed with this session's role credentials, names parsed."""
-        return get_caller_identity(
+        """``sts:GetCallerIdentity`` signed with this session's role credentials, names parsed.
+
+        The answer is also remembered (with the access key it was learned for) for
+        ``credentials_role_arn()``.
+        """
+        identity = get_caller_identity(
             self._role_credentials,
             region=self.region_name or self._config.sso.sso_region,
             endpoint_url=self._config.endpoints.sts,
             http=self._http,
             expired_token_hook=self._expired_token_hook,
         )
+        access_key = self._current_access_key()
+        if access_key:
+            with self._state_lock:
+                self._known_identity = (access_key, identity)
+        return identity
 
     def whoami(self) -> Identity:
         """Alias of ``get_identity()``."""

@@ -33,7 +33,7 @@ from refreshable_sso.emulator.routes import build_router
 from refreshable_sso.emulator.server import EmulatorHTTPServer, ServerContext
 from refreshable_sso.emulator.settings import EmulatorOptions, EmulatorSettings
 from refreshable_sso.emulator.state import Store
-from refreshable_sso.emulator.sts import STSService
+from refreshable_sso.emulator.sts import STSService, permission_set_role_arn
 from refreshable_sso.emulator.wire import ApiError, Request, Service
 from refreshable_sso.errors import ConfigurationError
 
@@ -227,6 +227,18 @@ class Emulator:
     def default_role_name(self) -> str:
         roles = self.directory.accounts[0].roles
         return "ReadOnlyAccess" if "ReadOnlyAccess" in roles else roles[0]
+
+    def sso_role_arn(self, account_id: str | None = None, role_name: str | None = None) -> str:
+        """The IAM role ARN of a permission set in an account, as this emulator's STS knows it
+        (``arn:aws:iam::ACCOUNT:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_NAME_HASH``,
+        what AssumeRole trust entries match); defaults to the first account and its default role.
+
+        :param account_id: the account (default: the directory's first).
+        :param role_name: the permission set (default: ``default_role_name``).
+        """
+        return permission_set_role_arn(
+            account_id or self.default_account_id, role_name or self.default_role_name
+        )
 
     # -- counters --------------------------------------------------------------------------
     def calls(self, operation: str | None = None) -> int:

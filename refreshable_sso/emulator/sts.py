@@ -62,10 +62,19 @@ def role_session_arn(creds: RoleCredentials) -> str:
 
 def sso_role_arn(creds: RoleCredentials) -> str:
     """The IAM role an SSO permission set presents itself as (what trust policies match)."""
-    suffix = hashlib.sha256(f"{creds.account_id}/{creds.role_name}".encode()).hexdigest()[:16]
+    return permission_set_role_arn(creds.account_id, creds.role_name)
+
+
+def permission_set_role_arn(account_id: str, permission_set: str) -> str:
+    """The IAM role this emulator provisions for ``permission_set`` in ``account_id``.
+
+    :param account_id: the 12-digit account.
+    :param permission_set: the permission set (role) name, e.g. ``ReadOnlyAccess``.
+    """
+    suffix = hashlib.sha256(f"{account_id}/{permission_set}".encode()).hexdigest()[:16]
     return (
-        f"arn:aws:iam::{creds.account_id}:role/aws-reserved/sso.amazonaws.com/"
-        f"AWSReservedSSO_{creds.role_name}_{suffix}"
+        f"arn:aws:iam::{account_id}:role/aws-reserved/sso.amazonaws.com/"
+        f"AWSReservedSSO_{permission_set}_{suffix}"
     )
 
 

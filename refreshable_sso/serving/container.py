@@ -3,10 +3,14 @@
 It speaks the protocol of botocore's ``ContainerProvider`` and the other SDKs' container/HTTP
 providers: a client with ``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and
 ``AWS_CONTAINER_AUTHORIZATION_TOKEN`` sends ``GET`` with the token as its ``Authorization``
-header and reads ``AccessKeyId``, ``SecretAccessKey``, ``Token`` and ``Expiration``. The
-credentials come from the served sessions (their token provider, fetcher, shared cache and
-locks); each answer has at least the session's advisory window left, or is a JSON error with a
-5xx status, never expired credentials.
+header and reads ``AccessKeyId``, ``SecretAccessKey``, ``Token`` and ``Expiration``; the answer
+also names the account (``AccountId``) and the role (``RoleArn``), so a client of a server with
+several paths can tell which role each serves. The credentials come from the served sessions
+(their token provider, fetcher, shared cache and locks); each answer has at least the session's
+advisory window left, or is a JSON error with a 5xx status, never expired credentials.
+
+The server depends on the small ``serving.source.ServedSession`` protocol, not on the session
+class, so the session module and this one do not import each other.
 
 Security: loopback by default (anything else must be asked for and is logged as a warning); a
 random 32-byte token, compared in constant time and never logged or shown in ``repr``. The
@@ -34,10 +38,10 @@ from refreshable_sso.errors import (
     RefreshableSSOError,
 )
 from refreshable_sso.serving.documents import ServedCredentials
+from refreshable_sso.serving.source import ServedSession
 
 if TYPE_CHECKING:
     from refreshable_sso.serving._http import CredentialHTTPServer
-    from refreshable_sso.session import SSORefreshableSession
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +103,8 @@ def _check_token(token: str | None) -> str:
 
 
 def _routes(
-    sessions: SSORefreshableSession | Mapping[str, SSORefreshableSession],
-) -> tuple[dict[str, SSORefreshableSession], dict[str, str] | None]:
+    sessions: ServedSession | Mapping[str, ServedSession],
+) -> tuple[dict[str, ServedSession], dict[str, str] | None]:
     """Path -> session, and name -> path for a mapping (None for a single session)."""
     if not isinstance(sessions, Mapping):
         return {SINGLE_PATH: sessions}, None
@@ -109,7 +113,7 @@ def _routes(
             "sessions: the mapping is empty; give at least one name -> session",
             ["sessions: empty"],
         )
-    routes: dict[str, SSORefreshableSession] = {}
+    routes: dict[str, ServedSession] = {}
     names: dict[str, str] = {}
     for name, session in sessions.items():
         if not isinstance(name, str) or not name.strip():
@@ -123,6 +127,16 @@ def _routes(
     return routes, names
 
 
+def _role_arn(session: ServedSession) -> str | None:
+    """The served role's ARN; a failure to learn it leaves ``RoleArn`` out, never the
+    credentials (SDKs do not need it)."""
+    try:
+        return session.credentials_role_arn()
+    except Exception:
+        logger.exception("Unexpected failure while naming the served role; RoleArn left out")
+        return None
+
+
 class ContainerCredentialServer:
     """Serves one session (``.url``) or a mapping of names to sessions (``.urls``) over HTTP.
 
@@ -132,7 +146,7 @@ class ContainerCredentialServer:
 
     def __init__(
         self,
-        sessions: SSORefreshableSession | Mapping[str, SSORefreshableSession],
+        sessions: ServedSession | Mapping[str, ServedSession],
         *,
         host: str = DEFAULT_HOST,
         port: int = 0,
@@ -310,7 +324,7 @@ class ContainerCredentialServer:
         return self._credentials(session)
 
     @staticmethod
-    def _credentials(session: SSORefreshableSession) -> Answer:
+    def _credentials(session: ServedSession) -> Answer:
         try:
             snapshot = session.ensure_valid_credentials()
         except LoginRequiredError as exc:
@@ -333,6 +347,7 @@ class ContainerCredentialServer:
                 session_token=snapshot.token,
                 expiration=expiry,
                 account_id=session.credentials_account_id,
+                role_arn=_role_arn(session),
             )
             if expiry is not None
             else None

@@ -39,12 +39,14 @@ class ServedCredentials(NamedTuple):
     session_token: str
     expiration: datetime
     account_id: str | None = None
+    #: The IAM role the credentials act as (``RoleArn`` of the container answer), if known.
+    role_arn: str | None = None
 
     def __repr__(self) -> str:
         return (
             f"ServedCredentials(access_key_id={self.access_key_id!r}, secret_access_key='****', "
             f"session_token='****', expiration={iso_utc(self.expiration)!r}, "
-            f"account_id={self.account_id!r})"
+            f"account_id={self.account_id!r}, role_arn={self.role_arn!r})"
         )
 
     def __str__(self) -> str:
@@ -69,7 +71,8 @@ class ServedCredentials(NamedTuple):
 
     def container(self) -> dict[str, Any]:
         """What a container-credentials endpoint answers (botocore ``ContainerProvider``,
-        the JavaScript SDK's ``fromHttp`` / ``fromContainerMetadata``)."""
+        the JavaScript SDK's ``fromHttp`` / ``fromContainerMetadata``), with ``AccountId`` and
+        ``RoleArn`` (as in the ECS task-role answer) when they are known."""
         document: dict[str, Any] = {
             "AccessKeyId": self.access_key_id,
             "SecretAccessKey": self.secret_access_key,
@@ -78,6 +81,8 @@ class ServedCredentials(NamedTuple):
         }
         if self.account_id:
             document["AccountId"] = self.account_id
+        if self.role_arn:
+            document["RoleArn"] = self.role_arn
         return document
 
     def environment(self, region: str | None = None) -> dict[str, str]:

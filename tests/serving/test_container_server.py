@@ -21,7 +21,7 @@ from refreshable_sso import ContainerCredentialServer, SSORefreshableSession
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import ConfigurationError
 from refreshable_sso.serving.container import MIN_TOKEN_LENGTH, is_loopback
-from tests.serving.conftest import ACCOUNT, OTHER_ROLE, EmuFactory
+from tests.serving.conftest import ACCOUNT, OTHER_ROLE, ROLE, EmuFactory
 
 CONCURRENT = 64
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (bound on purpose, to see the warning)
@@ -242,3 +242,136 @@ def test_bad_arguments_are_named(session: SSORefreshableSession) -> None:
 )
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+# -- RoleArn: which role a path serves ----------------------------------------------------------
+
+DEPLOY = "arn:aws:iam::222222222222:role/Deploy"
+AUDIT = "arn:aws:iam::333333333333:role/Audit"
+STAGING = "222222222222"
+
+
+def caller_arn(body: dict[str, Any]) -> str:
+    """Who the served credentials are, asked of STS with exactly those credentials."""
+    sts = boto3.Session(
+        aws_access_key_id=body["AccessKeyId"],
+        aws_secret_access_key=body["SecretAccessKey"],
+        aws_session_token=body["Token"],
+        region_name="us-east-1",
+    ).client("sts")
+    return str(sts.get_caller_identity()["Arn"])
+
+
+def test_role_arn_is_the_iam_role_of_the_permission_set(
+    server: ContainerCredentialServer, session: SSORefreshableSession, emu: Emulator
+) -> None:
+    status, body = get(server.url, server.token)
+    assert status == 200
+    assert body["RoleArn"] == emu.sso_role_arn(ACCOUNT, ROLE)
+    assert body["RoleArn"].startswith(
+        f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_{ROLE}_"
+    )
+    assert body["AccountId"] == ACCOUNT
+    # The role STS says the credentials act as is the one named.
+    iam_role_name = body["RoleArn"].rsplit("/", 1)[1]
+    assert caller_arn(body).startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/{iam_role_name}/")
+    # botocore's own provider still reads the answer.
+    loaded = container_provider(server.env()).load().get_frozen_credentials()
+    assert loaded.access_key == body["AccessKeyId"]
+
+
+def test_role_arn_costs_one_caller_identity_per_set_of_credentials(
+    server: ContainerCredentialServer, session: SSORefreshableSession, emu: Emulator
+) -> None:
+    emu.reset_counters()
+    barrier = threading.Barrier(16)
+
+    def one(_: int) -> str:
+        barrier.wait(timeout=60)
+        return str(get(server.url, server.token)[1]["RoleArn"])
+
+    with ThreadPoolExecutor(16) as pool:
+        arns = set(pool.map(one, range(16)))
+    assert arns == {emu.sso_role_arn(ACCOUNT, ROLE)}
+    assert emu.calls("GetCallerIdentity") == 1
+    for _ in range(3):
+        get(server.url, server.token)
+    assert emu.calls("GetCallerIdentity") == 1
+    # New credentials: asked again, once (an assignment made anew has a new suffix).
+    session.refresh_credentials()
+    for _ in range(3):
+        assert get(server.url, server.token)[1]["RoleArn"] == emu.sso_role_arn(ACCOUNT, ROLE)
+    assert emu.calls("GetCallerIdentity") == 2
+
+
+def test_role_arn_reuses_the_identity_whoami_learned(emu: Emulator) -> None:
+    with SSORefreshableSession.from_profile("dev") as session:
+        assert session.whoami()["role_name"] == ROLE
+        assert emu.calls("GetCallerIdentity") == 1
+        with session.serve_container_credentials() as server:
+            body = get(server.url, server.token)[1]
+    assert body["RoleArn"] == emu.sso_role_arn(ACCOUNT, ROLE)
+    assert emu.calls("GetCallerIdentity") == 1
+
+
+def test_without_sts_the_credentials_are_served_without_role_arn_and_sts_is_asked_once(
+    emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu.faults.fail_next("GetCallerIdentity", n=50, status=500)
+    caplog.set_level(logging.WARNING, logger="refreshable_sso")
+    with (
+        SSORefreshableSession.from_profile("dev", http={"max_attempts": 1}) as session,
+        session.serve_container_credentials() as server,
+    ):
+        for _ in range(3):
+            status, body = get(server.url, server.token)
+            assert status == 200
+            assert "RoleArn" not in body
+            assert body["AccessKeyId"] == session.credentials.access_key
+        assert emu.calls("GetCallerIdentity") == 1  # not once per request
+        assert container_provider(server.env()).load().get_frozen_credentials().access_key
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("RoleArn is left out" in message for message in warnings)
+    assert session.credentials.secret_key not in "\n".join(warnings)
+
+
+def test_role_arn_on_every_path_of_a_multi_role_server(emu: Emulator) -> None:
+    dev = SSORefreshableSession.from_profile("dev")
+    sessions = {
+        "dev": dev,
+        "dev-admin": dev.for_role(ACCOUNT, OTHER_ROLE),
+        "staging": dev.for_role(STAGING, ROLE),
+        "deploy": dev.for_role(ACCOUNT, OTHER_ROLE).assume_role(DEPLOY),
+    }
+    expected = {
+        "dev": emu.sso_role_arn(ACCOUNT, ROLE),
+        "dev-admin": emu.sso_role_arn(ACCOUNT, OTHER_ROLE),
+        "staging": emu.sso_role_arn(STAGING, ROLE),
+        "deploy": DEPLOY,
+    }
+    assert len(set(expected.values())) == 4
+    with ContainerCredentialServer(sessions) as server:
+        for name, url in server.urls.items():
+            status, body = get(url, server.token)
+            assert status == 200, body
+            assert body["RoleArn"] == expected[name], name
+            assert body["AccountId"] == expected[name].split(":")[4], name
+            role = expected[name].rsplit("/", 1)[1]
+            assert f":assumed-role/{role}/" in caller_arn(body), name
+            loaded = container_provider(server.env(name)).load().get_frozen_credentials()
+            assert loaded.access_key == body["AccessKeyId"]
+
+
+def test_role_arn_of_a_chain_is_the_last_hop(emu: Emulator) -> None:
+    admin = SSORefreshableSession.from_profile("dev-admin")
+    chain = admin.assume_role(DEPLOY).assume_role(AUDIT)
+    emu.reset_counters()
+    with chain.serve_container_credentials() as server:
+        status, body = get(server.url, server.token)
+        assert status == 200, body
+        assert body["RoleArn"] == AUDIT
+        assert body["AccountId"] == "333333333333"
+        assert emu.calls("GetCallerIdentity") == 0  # the chain's config names the role
+        assert caller_arn(body).startswith("arn:aws:sts::333333333333:assumed-role/Audit/")
+        loaded = container_provider(server.env()).load().get_frozen_credentials()
+        assert loaded.access_key == body["AccessKeyId"]

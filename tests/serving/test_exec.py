@@ -136,14 +136,22 @@ def test_exit_code_and_environment_as_said_at_verbose(emu: Emulator) -> None:
 def test_signals_are_forwarded_and_the_childs_status_returned(
     emu: Emulator, signum: signal.Signals
 ) -> None:
+    # The handler only records the signal; the main flow prints and exits. Printing from the
+    # handler raced with print('ready'): a signal that arrived while that flush still held
+    # stdout's lock made the handler's print fail (RuntimeError: reentrant call).
     child = (
         "import signal, sys, time\n"
-        "def bye(n, f):\n"
-        "    print('child got', n, flush=True)\n"
-        "    sys.exit(42)\n"
-        f"signal.signal({int(signum)}, bye)\n"
+        "got = []\n"
+        "def record(n, f):\n"
+        "    got.append(n)\n"
+        f"signal.signal({int(signum)}, record)\n"
         "print('ready', flush=True)\n"
-        "time.sleep(60)\n"
+        "deadline = time.monotonic() + 60\n"
+        "while not got and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "if got:\n"
+        "    print('child got', got[0], flush=True)\n"
+        "    sys.exit(42)\n"
         "sys.exit(3)\n"
     )
     proc = subprocess.Popen(

@@ -6,6 +6,7 @@ import json
 import signal
 import stat
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import botocore.credentials
@@ -13,7 +14,7 @@ import pytest
 
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.serving.shells import render
-from tests.serving.conftest import CLI, call_cli
+from tests.serving.conftest import ACCOUNT, CLI, ROLE, call_cli
 
 NASTY = 'a\'b "c" $(touch pwned) `id` \\ $HOME ;|&'
 
@@ -77,6 +78,56 @@ def test_serve_two_profiles_with_a_token_file(emu: Emulator, tmp_path: Path) -> 
         assert len(keys) == 2
         assert emu.calls("GetRoleCredentials") == 2
         assert emu.calls("CreateToken") == 0  # one sign-in, no refresh needed
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def test_serve_names_the_role_of_each_profile(emu: Emulator) -> None:
+    """``serve --profile dev --profile legacy``: two roles in two accounts, each path's answer
+    names its own role (RoleArn) as the emulator's STS knows it."""
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--profile", "dev", "--profile", "legacy"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_restore_default_signals,
+    )
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not lines or "AUTHORIZATION_TOKEN=" not in lines[-1]:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            lines.append(line.strip())
+        token = _exports(lines)["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+        urls = {
+            "dev": _exports(lines)["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+            "legacy": lines[3].partition("=")[2],
+        }
+        expected = {
+            "dev": emu.sso_role_arn(ACCOUNT, ROLE),
+            "legacy": emu.sso_role_arn("222222222222", ROLE),
+        }
+        for name, url in urls.items():
+            assert url.endswith("/" + name)
+            request = urllib.request.Request(url, headers={"Authorization": token})  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+                body = json.loads(response.read())
+            assert body["RoleArn"] == expected[name], name
+            assert body["AccountId"] == expected[name].split(":")[4], name
+            env = {
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": url,
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN": token,
+            }
+            loaded = botocore.credentials.ContainerProvider(environ=env).load()
+            assert loaded.get_frozen_credentials().access_key == body["AccessKeyId"]
+        assert emu.calls("GetCallerIdentity") == 2  # one per role, then remembered
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     finally:
