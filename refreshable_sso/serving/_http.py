@@ -12,6 +12,8 @@ import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from refreshable_sso._prompt_server import PromptStopMixin
+
 if TYPE_CHECKING:
     from refreshable_sso.serving.container import ContainerCredentialServer
 
@@ -59,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_OPTIONS = _reply
 
 
-class CredentialHTTPServer(ThreadingHTTPServer):
+class CredentialHTTPServer(PromptStopMixin, ThreadingHTTPServer):
     """A threaded server with a backlog deep enough for many clients connecting at once."""
 
     daemon_threads = True

@@ -185,8 +185,7 @@ class ContainerCredentialServer:
                 )
             server = CredentialHTTPServer((self._host, self._port), self)
             thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.2},
+                target=server.serve_until_stopped,
                 name=f"container-credentials:{server.server_address[1]}",
                 daemon=True,
             )
@@ -201,10 +200,11 @@ class ContainerCredentialServer:
             server, thread = self._server, self._thread
             self._server = self._thread = None
         if server is not None:
-            server.shutdown()
-            server.server_close()
+            server.stop_serving()
         if thread is not None:
             thread.join(timeout=5)
+        if server is not None:
+            server.server_close()
 
     def __enter__(self) -> ContainerCredentialServer:
         return self.start()
