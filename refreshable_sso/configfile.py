@@ -5,6 +5,10 @@ through ``configupdater``, which keeps every byte it is not asked to change, and
 atomically (temporary file in the same directory, fsync, ``os.replace``) after the old file is
 copied to ``<name>.bak``. Sections we add end with one blank line that belongs to them, so
 removing one later leaves the surrounding text exactly as it was.
+
+``configupdater`` comes with the ``cli`` extra: only ``configure populate`` and ``doctor --fix``
+(and :func:`refreshable_sso.doctor.fix`) edit the file, so importing this module without it
+raises a :class:`~refreshable_sso.errors.MissingDependencyError` that says what to install.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from configupdater import ConfigUpdater
-from configupdater.block import Space
-from configupdater.section import Section
-
+from refreshable_sso import _extras
 from refreshable_sso.errors import ProfileError
+
+try:
+    from configupdater import ConfigUpdater
+    from configupdater.block import Space
+    from configupdater.section import Section
+except ModuleNotFoundError as exc:  # the library's own install leaves it out (the 'cli' extra)
+    raise _extras.missing(exc, extra="cli", feature="Editing ~/.aws/config") from exc
 
 
 def profile_section(name: str) -> str:

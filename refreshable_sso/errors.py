@@ -203,6 +203,19 @@ class TokenChainError(TokenProviderDeclined):
         super().__init__(f"No token provider could supply a token ({listed})")
 
 
+class MissingDependencyError(RefreshableSSOError, ImportError):
+    """A feature needs a package that only one of refreshable-sso's extras installs.
+
+    The message names the package, the feature and the command that installs it
+    (``pip install 'refreshable-sso[EXTRA]'``); ``name`` is the missing module, as on any
+    :class:`ImportError`, and ``extra`` the extra that brings it.
+    """
+
+    def __init__(self, message: str, *, name: str, extra: str) -> None:
+        self.extra = extra
+        super().__init__(message, name=name)
+
+
 __all__ = [
     "AdminListingError",
     "AssumeRoleError",
@@ -219,6 +232,7 @@ __all__ = [
     "LoginRequiredError",
     "LoginStateMismatchError",
     "LoginTimeoutError",
+    "MissingDependencyError",
     "ProfileError",
     "RefreshableSSOError",
     "TokenChainError",

@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from refreshable_sso import _extras
 from refreshable_sso.cli import _output
 from refreshable_sso.errors import RefreshableSSOError
 
@@ -104,10 +105,35 @@ def _autocomplete(parser: argparse.ArgumentParser) -> None:
         argcomplete.autocomplete(parser)
 
 
+def _missing_cli_extra() -> list[str]:
+    """The modules of the ``cli`` extra that cannot be imported (found, not imported: cheap)."""
+    from importlib.util import find_spec
+
+    def importable(name: str) -> bool:
+        try:
+            return find_spec(name) is not None
+        except (ImportError, ValueError):  # a finder may refuse outright (or a broken install)
+            return False
+
+    return [name for name in _extras.EXTRAS["cli"] if not importable(name)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; expected failures become one message on stderr and exit status 1."""
+    """Run one command; expected failures become one message on stderr and exit status 1.
+
+    Without the ``cli`` extra (a library-only install) every command stops at once with one
+    line that says what to install, rather than a traceback halfway through a command.
+    """
     if argv is None:
         argv = sys.argv[1:]
+    absent = _missing_cli_extra()
+    if absent:
+        print(
+            f"refreshable-sso: the command line needs the 'cli' extra ({', '.join(absent)} "
+            f"missing): {_extras.install_hint('cli')}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     if list(argv[:1]) == ["credential-process"]:
         # Answered from a fresh cache entry before the full parser (and boto3) is loaded.
         from refreshable_sso.cli.credential_process import answer_from_cache

@@ -6,7 +6,8 @@ Unmodified botocore clients talk to it over real HTTP once ``emu.env()`` (or
 
 from refreshable_sso.emulator.app import Emulator
 from refreshable_sso.emulator.clock import Clock
-from refreshable_sso.emulator.directory import Account, Directory, User
+from refreshable_sso.emulator.directory import Directory
+from refreshable_sso.emulator.entities import Account, User
 from refreshable_sso.emulator.faults import Faults
 from refreshable_sso.emulator.settings import DEFAULT_START_URL, EmulatorSettings
 

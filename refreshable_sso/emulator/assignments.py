@@ -14,10 +14,9 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from refreshable_sso.emulator.directory import Account, User
+from refreshable_sso.emulator.entities import Account, User
 
 INSTANCE_ID = "ssoins-72230f6a1b6c5f21"
 INSTANCE_ARN = f"arn:aws:sso:::instance/{INSTANCE_ID}"

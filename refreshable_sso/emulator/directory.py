@@ -23,36 +23,14 @@ from refreshable_sso.emulator.assignments import (
     generated_org,
     validate_org,
 )
+
+# Account and User are defined beside this module (see entities.py) and re-exported here.
+from refreshable_sso.emulator.entities import Account as Account
+from refreshable_sso.emulator.entities import User as User
 from refreshable_sso.errors import ConfigurationError
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-
-
-@dataclass(frozen=True)
-class Account:
-    """One AWS account and the permission sets (roles) assigned in it."""
-
-    account_id: str
-    account_name: str
-    email_address: str
-    roles: tuple[str, ...]
-    # IAM roles callers can assume with sts:AssumeRole (see emulator/iam.py)
-    iam_roles: tuple[iam.IamRole, ...] = ()
-
-    def iam_role(self, name: str) -> iam.IamRole | None:
-        """The IAM role of this account with this name, or None."""
-        return next((r for r in self.iam_roles if r.name == name), None)
-
-
-@dataclass(frozen=True)
-class User:
-    """A person who can approve a sign-in."""
-
-    user_name: str
-    email_address: str = ""
-    # virtual MFA devices (TOTP) for AssumeRole's SerialNumber + TokenCode
-    mfa_devices: tuple[iam.MfaDevice, ...] = ()
 
 
 @dataclass(frozen=True)

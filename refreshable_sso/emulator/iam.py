@@ -19,7 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyotp
+from refreshable_sso import _extras
+
+try:
+    import pyotp
+except ModuleNotFoundError as exc:  # the library's own install leaves it out
+    raise _extras.missing(exc, extra="emulator", feature="The emulator") from exc
 
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")

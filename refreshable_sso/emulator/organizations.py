@@ -11,7 +11,7 @@ from typing import Any
 
 from refreshable_sso.emulator.admin import AdminAccess, Operation, page, required
 from refreshable_sso.emulator.assignments import ORGANIZATION_ID, ROOT_ID, AdminIndex, ou_id
-from refreshable_sso.emulator.directory import Account
+from refreshable_sso.emulator.entities import Account
 from refreshable_sso.emulator.wire import ApiError, Request, Response, json_body
 
 ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128"

@@ -10,12 +10,35 @@ from __future__ import annotations
 import logging
 import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from refreshable_sso._prompt_server import PromptStopMixin
 
-if TYPE_CHECKING:
-    from refreshable_sso.serving.container import ContainerCredentialServer
+
+class Reply(Protocol):
+    """One answer as the HTTP layer writes it: a status, extra headers and the encoded body."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+
+    def encoded(self) -> bytes: ...
+
+
+class Responder(Protocol):
+    """What the HTTP layer needs of the server that owns it: one answer per request.
+
+    A protocol rather than the container server's class, so this module does not import the
+    module that imports it.
+    """
+
+    def answer(self, method: str, path: str, authorization: str | None) -> Reply:
+        """The answer to one request (``authorization`` is the raw header, or None); never
+        raises."""
+        ...
+
 
 logger = logging.getLogger("refreshable_sso.serving.container")
 
@@ -67,7 +90,7 @@ class CredentialHTTPServer(PromptStopMixin, ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], owner: ContainerCredentialServer) -> None:
+    def __init__(self, address: tuple[str, int], owner: Responder) -> None:
         self.owner = owner
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
