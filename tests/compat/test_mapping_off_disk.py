@@ -255,3 +255,43 @@ def test_threads_of_a_dict_backed_session_sign_in_once_without_lock_files(
     assert emu.calls("StartDeviceAuthorization") == 1
     assert emu.calls("RegisterClient") == 1
     assert _everything_under(home) == []
+
+
+def test_assumed_role_hops_cache_into_the_credential_dict_not_under_home(
+    sso_emulator_env: Emulator, home: Path
+) -> None:
+    emu = sso_emulator_env
+    tokens: dict[str, Any] = {_token_key(emu.start_url): emu.sign_in()}
+    credentials: dict[str, Any] = {}
+    deploy = "arn:aws:iam::222222222222:role/Deploy"
+    session = SSORefreshableSession(
+        start_url=emu.start_url,
+        sso_region=emu.region,
+        account_id="111111111111",
+        role_name="AdministratorAccess",
+        region_name="us-east-1",
+        login="never",
+        token_cache=tokens,
+        credential_cache=credentials,
+        assume_role=[{"role_arn": deploy, "role_session_name": "deployer"}],
+    )
+    assert session.whoami()["account_id"] == "222222222222"
+    assert _everything_under(home) == []
+    assert len(credentials) == 2  # the SSO role's and the hop's, as the AWS CLI keys them
+    hop = [value for value in credentials.values() if "ProviderType" not in value]
+    assert hop[0]["AssumedRoleUser"]["Arn"].startswith("arn:aws:sts::222222222222:")
+    assert emu.calls("AssumeRole") == 1
+    again = SSORefreshableSession(
+        start_url=emu.start_url,
+        sso_region=emu.region,
+        account_id="111111111111",
+        role_name="AdministratorAccess",
+        region_name="us-east-1",
+        login="never",
+        token_cache=tokens,
+        credential_cache=credentials,
+        assume_role=[{"role_arn": deploy, "role_session_name": "deployer"}],
+    )
+    assert again.whoami()["account_id"] == "222222222222"
+    assert emu.calls("AssumeRole") == 1  # the hop's credentials came from the dict
+    assert _everything_under(home) == []
