@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -165,7 +165,12 @@ def _usable(creds: AssumedCredentials, obtained_at: float, min_remaining: float)
 
 
 class AssumeRoleFetcher:
-    """Fetches (and shares) the credentials of one hop, signed with ``source``."""
+    """Fetches (and shares) the credentials of one hop, signed with ``source``.
+
+    The hop's credentials are cached in ``cache_dir`` (the AWS CLI's ``~/.aws/cli/cache``) or,
+    when ``credential_cache`` is a dict-like store, under the same key in it (nothing on disk);
+    ``use_cache=False`` keeps them in memory only.
+    """
 
     def __init__(
         self,
@@ -178,6 +183,7 @@ class AssumeRoleFetcher:
         cache_dir: Path | None = None,
         use_cache: bool = True,
         min_remaining: float = 900.0,
+        credential_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.source = source
         self.config = config
@@ -186,7 +192,14 @@ class AssumeRoleFetcher:
         self._endpoint_url = sts_endpoint_url
         self._http = http
         self._kwargs = assume_role_kwargs(config)
-        self.entry = JsonCacheFile(cache_path(self._kwargs, cache_dir)) if use_cache else None
+        self.entry: JsonCacheFile | None = None
+        if use_cache and credential_cache is not None:
+            from refreshable_sso.mappingstore import mapping_file
+
+            path = cache_path(self._kwargs, cache_dir)
+            self.entry = mapping_file(credential_cache, path, "credential_cache")
+        elif use_cache:
+            self.entry = JsonCacheFile(cache_path(self._kwargs, cache_dir))
         # Like botocore: a generated session name, left out of the cache key.
         self.session_name = config.role_session_name or f"refreshable-sso-{int(time.time())}"
         self._mfa: MfaTokenProvider | None = (
@@ -341,7 +354,11 @@ def refreshable(fetch: Fetch, advisory: float, mandatory: float) -> DeferredRefr
 
 
 class RoleChain:
-    """The SSO role credentials (``base``) followed by one or more AssumeRole hops."""
+    """The SSO role credentials (``base``) followed by one or more AssumeRole hops.
+
+    ``cache_dir``, ``use_cache`` and ``credential_cache`` say where each hop caches its
+    credentials (see :class:`AssumeRoleFetcher`).
+    """
 
     def __init__(
         self,
@@ -355,6 +372,7 @@ class RoleChain:
         http: HttpSettings = DEFAULT_HTTP,
         cache_dir: Path | None = None,
         use_cache: bool = True,
+        credential_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         if not hops:
             raise ValueError("RoleChain needs at least one hop")
@@ -372,6 +390,7 @@ class RoleChain:
                 cache_dir=cache_dir,
                 use_cache=use_cache,
                 min_remaining=advisory_timeout,
+                credential_cache=credential_cache,
             )
             self.fetchers.append(fetcher)
             source = refreshable(fetcher.fetch, advisory_timeout, mandatory_timeout)

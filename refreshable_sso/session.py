@@ -385,6 +385,7 @@ class SSORefreshableSession(boto3.Session):
             http=self._http,
             cache_dir=self._credential_cache_dir,
             use_cache=self._cache_credentials,
+            credential_cache=self._credential_mapping,
         )
 
     @property

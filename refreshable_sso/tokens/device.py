@@ -141,7 +141,8 @@ class DeviceCodeProvider(InteractiveTokenProvider):
 
     Arguments are those of ``InteractiveTokenProvider``: start URL, region, sso-session,
     scopes, ``open_browser``, ``message``, ``prompt_callback``, ``timeout``, ``cancel_event``,
-    ``oidc_endpoint_url``, ``cache_dir``, ``browser_opener``, ``slow_down_step``.
+    ``oidc_endpoint_url``, ``cache_dir``, ``browser_opener``, ``slow_down_step``,
+    ``token_cache`` (a dict-like store for the token and the client registration).
     """
 
     flow_description = "device-code sign-in"

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -309,6 +309,10 @@ class InteractiveTokenProvider:
     (unless ``force_refresh``), otherwise runs a login, stores the result (with its refresh
     token and client registration) in the shared token cache and returns it. One login runs
     at a time per provider object; ``tokens.policy`` serialises logins across processes.
+
+    ``token_cache`` is a dict-like store (aws-sso-lib's ``sso_cache``, a session's
+    ``token_cache=``) that holds both the token and the client registration in place of the
+    files in ``cache_dir``: with it, a login writes nothing to disk.
     """
 
     flow_description = "sign-in"
@@ -332,6 +336,7 @@ class InteractiveTokenProvider:
         notifier: Notifier = notify_stderr,
         reuse_margin: float = DEFAULT_REUSE_MARGIN,
         slow_down_step: float = SLOW_DOWN_STEP,
+        token_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         problems = []
         if not isinstance(start_url, str) or not start_url.startswith(("https://", "http://")):
@@ -371,8 +376,9 @@ class InteractiveTokenProvider:
             cache_dir=cache_dir,
             oidc_endpoint_url=oidc_endpoint_url,
             http=http,
+            registration_cache=token_cache,
         )
-        self.token_cache = TokenCache(start_url, sso_session_name, cache_dir)
+        self.token_cache = TokenCache(start_url, sso_session_name, cache_dir, mapping=token_cache)
         self._lock = threading.RLock()  # one login at a time per provider object
         self._clock: Callable[[], float] = time.monotonic
 

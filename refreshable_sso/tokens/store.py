@@ -40,7 +40,11 @@ _TOKEN_KEYS = frozenset(
 
 
 class TokenCache:
-    """The token file for one start URL (legacy profiles) or one sso-session (named ones)."""
+    """The token file for one start URL (legacy profiles) or one sso-session (named ones).
+
+    ``cache_dir`` is the token file's folder (default ``~/.aws/sso/cache``); ``mapping`` a
+    dict-like store that holds the token under the file's name instead (see mappingstore).
+    """
 
     def __init__(
         self,
@@ -53,19 +57,18 @@ class TokenCache:
         self.sso_session_name = sso_session_name
         self.path: Path = token_cache_path(start_url, sso_session_name, cache_dir)
         record_path = sign_in_record_path(self.path)
+        self._mapping = mapping
         if mapping is None:
             self._file = JsonCacheFile(self.path)
             self._sign_in_record = JsonCacheFile(record_path)
         else:  # a dict-like store in place of the file, same key and value
-            from refreshable_sso.mappingstore import mapping_file, private_records
+            from refreshable_sso.mappingstore import mapping_file, private_file
 
             self._file = mapping_file(mapping, self.path, "token_cache")
             self.path = self._file.path
             # Our side record stays in this process, beside this mapping: never in the
             # caller's store, and never a file in the working directory.
-            self._sign_in_record = mapping_file(
-                private_records(mapping), record_path, "sign-in records"
-            )
+            self._sign_in_record = private_file(mapping, record_path, "sign-in records")
 
     def __repr__(self) -> str:
         who = (
@@ -74,6 +77,11 @@ class TokenCache:
             else f"start_url={self.start_url!r}"
         )
         return f"{type(self).__name__}({who}, path={str(self.path)!r})"
+
+    @property
+    def mapping(self) -> MutableMapping[str, Any] | None:
+        """The caller's dict-like store holding the token, or None for the file."""
+        return self._mapping
 
     @property
     def file(self) -> JsonCacheFile:
