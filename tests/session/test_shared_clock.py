@@ -16,7 +16,6 @@ import pytest
 
 from refreshable_sso import _botocore, _clock, login
 from refreshable_sso._clock import OffsetClock, SystemClock
-from refreshable_sso.aio import AioSSORefreshableSession
 from refreshable_sso.assume import refreshable
 from refreshable_sso.emulator import Clock as EmulatorClock
 from refreshable_sso.emulator import Emulator
@@ -51,7 +50,11 @@ def test_sessions_give_botocore_the_library_clock(signed_in: Emulator) -> None:
     assert credentials._time_fetcher is _clock.now
     hop: Any = refreshable(lambda: {}, 900.0, 600.0)  # each AssumeRole hop's credentials
     assert hop._time_fetcher is _botocore.TIME_FETCHER
-    aio = AioSSORefreshableSession(
+
+
+def test_the_async_session_gives_aiobotocore_the_library_clock(signed_in: Emulator) -> None:
+    aio_module = pytest.importorskip("refreshable_sso.aio", exc_type=ImportError)
+    aio = aio_module.AioSSORefreshableSession(
         start_url=signed_in.start_url,
         sso_region=signed_in.region,
         sso_session_name=SSO_SESSION,
@@ -210,8 +213,10 @@ def test_an_hour_later_the_async_session_refreshes_too(
 ) -> None:
     import asyncio
 
+    aio = pytest.importorskip("refreshable_sso.aio", exc_type=ImportError)
+
     async def scenario() -> tuple[str, str]:
-        async with AioSSORefreshableSession(
+        async with aio.AioSSORefreshableSession(
             start_url=signed_in.start_url,
             sso_region=signed_in.region,
             sso_session_name=SSO_SESSION,
