@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
@@ -30,6 +29,7 @@ from botocore.credentials import Credentials, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
+from refreshable_sso import _botocore, _clock
 from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, status_code, sts_client
 from refreshable_sso._paths import cli_cache_dir
 from refreshable_sso.cachefile import FileVersion, JsonCacheFile
@@ -110,7 +110,7 @@ class AssumedCredentials:
         )
 
     def seconds_left(self) -> float:
-        return (self.expiration - datetime.now(timezone.utc)).total_seconds()
+        return (self.expiration - _clock.now()).total_seconds()
 
     @property
     def account_id(self) -> str | None:
@@ -201,7 +201,7 @@ class AssumeRoleFetcher:
         elif use_cache:
             self.entry = JsonCacheFile(cache_path(self._kwargs, cache_dir))
         # Like botocore: a generated session name, left out of the cache key.
-        self.session_name = config.role_session_name or f"refreshable-sso-{int(time.time())}"
+        self.session_name = config.role_session_name or f"refreshable-sso-{int(_clock.wall())}"
         self._mfa: MfaTokenProvider | None = (
             mfa_token_provider(config.mfa_token_provider)
             if config.mfa_token_provider is not None
@@ -234,7 +234,7 @@ class AssumeRoleFetcher:
                 return memo[0]
             entry = self.entry
             if entry is None:
-                return self._remember(self._call(), time.time())
+                return self._remember(self._call(), _clock.wall())
             found = self._from_disk(entry)
             if found is not None:
                 return found
@@ -249,7 +249,7 @@ class AssumeRoleFetcher:
                     entry.write(creds.to_cache_dict())
                 except CacheFileError as exc:
                     logger.warning("Could not cache assumed-role credentials: %s", exc)
-                return self._remember(creds, time.time())
+                return self._remember(creds, _clock.wall())
 
     def invalidate(self) -> None:
         """Forget this hop's credentials (memory and disk); the next fetch assumes the role."""
@@ -341,16 +341,12 @@ class AssumeRoleFetcher:
 
 
 def _obtained_at(version: FileVersion) -> float:
-    return version.mtime_ns / 1e9
+    return _clock.from_system_time(version.mtime_ns / 1e9)
 
 
 def refreshable(fetch: Fetch, advisory: float, mandatory: float) -> DeferredRefreshableCredentials:
     """botocore refreshable credentials over ``fetch`` with the session's windows."""
-    creds = DeferredRefreshableCredentials(refresh_using=fetch, method=METHOD)
-    internals: Any = creds
-    internals._advisory_refresh_timeout = advisory
-    internals._mandatory_refresh_timeout = mandatory
-    return creds
+    return _botocore.deferred_credentials(fetch, METHOD, advisory, mandatory)
 
 
 class RoleChain:

@@ -44,6 +44,7 @@ from typing import Any, NamedTuple
 
 import filelock
 
+from refreshable_sso import _clock
 from refreshable_sso._paths import lock_path_for
 from refreshable_sso.errors import CacheFileError
 
@@ -80,8 +81,12 @@ _warned_dirs_lock = threading.Lock()
 
 
 def wall_time() -> float:
-    """Seconds since the epoch, for comparing with file times (the one place this module asks)."""
-    return time.time()
+    """Seconds since the epoch, for comparing with file times written by any process.
+
+    The real clock on purpose (see ``_clock``): a temp file's age is a fact of the file
+    system, which a test's virtual clock does not move.
+    """
+    return _clock.SYSTEM.wall()
 
 
 def _temp_pattern(name: str) -> re.Pattern[str]:

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso import _aws
+from refreshable_sso import _aws, _clock
 from refreshable_sso.errors import LoginDeniedError, LoginError, LoginExpiredError
-from refreshable_sso.tokens.base import SSOToken, utcnow
+from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.interactive import (
     SLOW_DOWN_STEP,
     CancellableWait,
@@ -72,7 +72,7 @@ def run_device_flow(
         authorization["verificationUri"],
         authorization["userCode"],
         authorization.get("verificationUriComplete") or authorization["verificationUri"],
-        utcnow() + timedelta(seconds=expires_in),
+        _clock.now() + timedelta(seconds=expires_in),
     )
     interval = float(authorization.get("interval") or DEFAULT_INTERVAL)
     device_code = authorization["deviceCode"]

@@ -14,7 +14,6 @@ import logging
 import os
 import sys
 import threading
-import time
 import webbrowser
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -22,14 +21,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from refreshable_sso import _aws
+from refreshable_sso import _aws, _clock
 from refreshable_sso.errors import (
     CacheFileError,
     ConfigurationError,
     LoginCancelledError,
     LoginTimeoutError,
 )
-from refreshable_sso.tokens.base import SSOToken, utcnow
+from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES, ClientRegistrar, ClientRegistration
 from refreshable_sso.tokens.store import TokenCache
 
@@ -289,7 +288,7 @@ class CancellableWait:
         """Sleep up to ``seconds`` (never past the deadline), then ``check()``."""
         self.check()
         try:
-            self._event.wait(max(0.0, min(seconds, self.remaining())))
+            _clock.wait(self._event, max(0.0, min(seconds, self.remaining())))
         except KeyboardInterrupt as exc:
             raise LoginCancelledError(f"{self._what} was cancelled (Ctrl-C)") from exc
         self.check()
@@ -380,7 +379,7 @@ class InteractiveTokenProvider:
         )
         self.token_cache = TokenCache(start_url, sso_session_name, cache_dir, mapping=token_cache)
         self._lock = threading.RLock()  # one login at a time per provider object
-        self._clock: Callable[[], float] = time.monotonic
+        self._clock: Callable[[], float] = _clock.monotonic
 
     @property
     def client(self) -> SSOOIDCClient:
@@ -468,7 +467,7 @@ class InteractiveTokenProvider:
             )
 
     def deadline_time(self, waiter: CancellableWait) -> datetime:
-        return utcnow() + timedelta(seconds=max(0.0, waiter.remaining()))
+        return _clock.now() + timedelta(seconds=max(0.0, waiter.remaining()))
 
     def __repr__(self) -> str:
         return (

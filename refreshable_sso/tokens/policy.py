@@ -22,7 +22,6 @@ import logging
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +30,7 @@ from typing import Any, Literal
 
 import filelock
 
-from refreshable_sso import _aws
+from refreshable_sso import _aws, _clock
 from refreshable_sso._paths import lock_path_for, token_cache_path
 from refreshable_sso.cachefile import FileVersion, make_private_dirs
 from refreshable_sso.config import SSOConfig
@@ -100,7 +99,9 @@ def login_lock(token_path: Path, timeout: float, who: str) -> Iterator[None]:
     names the lock file. A lock file that cannot be created is a ``CacheFileError``.
     """
     lock_path = login_lock_path(token_path)
-    deadline = time.monotonic() + timeout
+    # Real time on purpose: the lock is held by another thread or process, which does not
+    # see the library clock (a test clock's advance() must not time this wait out).
+    deadline = _clock.SYSTEM.monotonic() + timeout
     thread_lock = _thread_lock(lock_path)
     if not thread_lock.acquire(blocking=False):
         logger.info("waiting for the sign-in already running in this process for %s", who)
@@ -119,7 +120,7 @@ def login_lock(token_path: Path, timeout: float, who: str) -> Iterator[None]:
                     lock_path,
                 )
                 try:
-                    file_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+                    file_lock.acquire(timeout=max(0.0, deadline - _clock.SYSTEM.monotonic()))
                 except filelock.Timeout:
                     raise _wait_timeout(who, timeout, lock_path) from None
         except OSError as exc:

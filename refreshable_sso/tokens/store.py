@@ -17,10 +17,11 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from refreshable_sso import _clock
 from refreshable_sso._paths import sign_in_record_path, token_cache_path
 from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
 from refreshable_sso.errors import CacheFileError
-from refreshable_sso.tokens.base import SSOToken, format_cache_time, parse_cache_time, utcnow
+from refreshable_sso.tokens.base import SSOToken, format_cache_time, parse_cache_time
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class TokenCache:
         self._file.write(data)
         logger.debug("Saved SSO token to %s (expires %s)", self.path, data["expiresAt"])
         if signed_in:
-            self._write_sign_in(utcnow(), token)
+            self._write_sign_in(_clock.now(), token)
         elif previous is not None:
             signed_in_at = self.signed_in_at(previous)
             if signed_in_at is not None:
