@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 #: Polling interval when the server does not say (RFC 8628 section 3.2).
 DEFAULT_INTERVAL = 5.0
+#: The shortest wait between polls. A server that answers ``interval: 0`` (IAM Identity
+#: Center says 1; the emulator's sub-second test setting reaches us as 0, since botocore
+#: parses the field as an integer) is polled this often, not in a busy loop as botocore would.
+MIN_INTERVAL = 0.05
 
 
 def run_device_flow(
@@ -74,7 +78,8 @@ def run_device_flow(
         authorization.get("verificationUriComplete") or authorization["verificationUri"],
         _clock.now() + timedelta(seconds=expires_in),
     )
-    interval = float(authorization.get("interval") or DEFAULT_INTERVAL)
+    said = authorization.get("interval")
+    interval = DEFAULT_INTERVAL if said is None else max(float(said), MIN_INTERVAL)
     device_code = authorization["deviceCode"]
     polls = 0
     while True:
