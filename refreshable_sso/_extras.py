@@ -17,6 +17,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "cli": ("rich", "argcomplete", "configupdater"),
     # TOTP codes of the emulated MFA devices
     "emulator": ("pyotp",),
+    # the OS keyring token storage (token_storage="keyring", issue 23)
+    "keyring": ("keyring",),
 }
 
 

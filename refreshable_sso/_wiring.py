@@ -57,6 +57,7 @@ def build_token_provider(
             oidc_endpoint_url=config.endpoints.sso_oidc,
             http=http,
             token_cache=token_mapping,
+            token_storage=sso.storage(),
         )
     cached = base if isinstance(base, CachedTokenProvider) else None
     if config.login != "auto":

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -29,6 +29,9 @@ from pydantic import (
 
 from refreshable_sso._aws import HttpSettings
 from refreshable_sso.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from refreshable_sso.storage.keyring import TokenStorage
 
 _REGION = re.compile(r"^[a-z]{2,4}(-[a-z0-9]+)+-\d{1,2}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -87,6 +90,16 @@ class SSOConfig(BaseModel):
     role_name: str
     sso_session_name: str | None = None
     registration_scopes: tuple[str, ...] = ("sso:account:access",)
+    #: Where the sign-in's secrets live: the AWS CLI's plain files, or the OS keyring.
+    token_storage: Literal["file", "keyring"] = "file"  # noqa: S105 (a storage kind)
+    #: Keyring only: what reaches the AWS CLI's token file ("short-lived": the access token).
+    token_export: Literal["short-lived", "none"] = "short-lived"  # noqa: S105 (a mode name)
+
+    def storage(self) -> TokenStorage:
+        """Where the token cache and client registration of this sign-in keep their secrets."""
+        from refreshable_sso.storage.keyring import TokenStorage
+
+        return TokenStorage(self.token_storage, self.token_export)
 
     @field_validator("start_url")
     @classmethod
@@ -267,6 +280,8 @@ _FIX_HINTS: dict[str, str] = {
     "role_name": "the permission set / role name, e.g. 'ReadOnlyAccess'",
     "sso_session_name": "the NAME of an [sso-session NAME] section in ~/.aws/config, or None",
     "registration_scopes": "a list of scopes, e.g. ['sso:account:access']",
+    "token_storage": "'file' (the AWS CLI's files) or 'keyring' (the OS keyring)",
+    "token_export": "'short-lived' (the access token alone to the AWS CLI's file) or 'none'",
     "defer_refresh": "True (fetch on first use) or False (fetch now)",
     "advisory_timeout": "a positive number of seconds larger than mandatory_timeout, e.g. 900",
     "mandatory_timeout": "a positive number of seconds smaller than advisory_timeout, e.g. 600",

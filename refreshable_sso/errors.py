@@ -145,6 +145,22 @@ class CacheFileError(RefreshableSSOError):
         super().__init__(f"Cache file {self.path}: {problem}")
 
 
+class KeyringUnavailableError(RefreshableSSOError):
+    """The OS keyring holding a sign-in's tokens (``token_storage="keyring"``) cannot be used.
+
+    ``reason`` is ``"missing"`` (no keyring backend, e.g. no D-Bus session on a headless
+    server), ``"locked"``, ``"unreachable"`` (the daemon failed or does not answer) or
+    ``"too large"`` (a record longer than the backend allows); ``fix`` says what to do. The
+    tokens never fall back to plain-text files on their own.
+    """
+
+    def __init__(self, reason: str, detail: str, fix: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        self.fix = fix
+        super().__init__(f"The OS keyring is {reason} ({detail}); {fix}")
+
+
 class CorruptCacheFileError(CacheFileError):
     """A cache file exists but its content is not what the AWS CLI format requires."""
 
@@ -225,6 +241,7 @@ __all__ = [
     "CredentialRefreshError",
     "DiscoveryError",
     "IdentityError",
+    "KeyringUnavailableError",
     "LoginCancelledError",
     "LoginDeniedError",
     "LoginError",

@@ -34,6 +34,9 @@ class SSOProfile:
     sso_session_name: str | None = None
     registration_scopes: tuple[str, ...] | None = None
     region: str | None = None
+    #: ``refreshable_sso_token_storage`` / ``_token_export`` of the sso-session section
+    token_storage: str | None = None
+    token_export: str | None = None
 
     def sso_fields(self) -> dict[str, Any]:
         """Keyword arguments for ``SSOConfig`` (scopes only when the profile sets them)."""
@@ -46,7 +49,22 @@ class SSOProfile:
         }
         if self.registration_scopes:
             fields["registration_scopes"] = self.registration_scopes
+        if self.token_storage:
+            fields["token_storage"] = self.token_storage
+        if self.token_export:
+            fields["token_export"] = self.token_export
         return fields
+
+
+#: Our keys in an ``[sso-session NAME]`` section (botocore and the AWS CLI ignore unknown keys).
+TOKEN_STORAGE_KEY = "refreshable_sso_token_storage"  # noqa: S105 (a key name)
+TOKEN_EXPORT_KEY = "refreshable_sso_token_export"  # noqa: S105 (a key name)
+
+
+def _optional(value: object) -> str | None:
+    """A config value as stripped text, None when absent or empty."""
+    text = str(value).strip() if value is not None else ""
+    return text or None
 
 
 def config_file_path() -> Path:
@@ -151,6 +169,8 @@ def load_sso_profile(profile_name: str, *, config_file: Path | None = None) -> S
         sso_session_name=session_name,
         registration_scopes=_scopes(section.get("sso_registration_scopes")),
         region=profile.get("region"),
+        token_storage=_optional(section.get(TOKEN_STORAGE_KEY)),
+        token_export=_optional(section.get(TOKEN_EXPORT_KEY)),
     )
 
 

@@ -134,6 +134,11 @@ class SSORefreshableSession(boto3.Session):
     ``refreshable_sso.config`` (``sso=``, ``refresh=``, ``endpoints=``, ``http=``,
     ``client_cache=``) or as dicts; keyword arguments win. Invalid values raise one
     ``ConfigurationError`` listing every bad field.
+
+    ``token_storage="keyring"`` keeps the sign-in's token and client registration in the OS
+    keyring instead of the AWS CLI's files (``"file"``, the default); ``token_export`` then
+    says what reaches the AWS CLI's token file: ``"short-lived"`` (default: the access token
+    alone, re-exported on each refresh) or ``"none"``. See docs/secrets.md.
     """
 
     def __init__(
@@ -172,6 +177,8 @@ class SSORefreshableSession(boto3.Session):
         assume_role: AssumeRoleConfig | Mapping[str, Any] | Sequence[Any] | None = None,
         token_cache: MutableMapping[str, Any] | None = None,
         credential_cache: MutableMapping[str, Any] | None = None,
+        token_storage: str | None = None,
+        token_export: str | None = None,
         **unexpected: Any,
     ) -> None:
         _refuse_unexpected(unexpected)
@@ -200,6 +207,8 @@ class SSORefreshableSession(boto3.Session):
                     "role_name": role_name,
                     "sso_session_name": sso_session_name,
                     "registration_scopes": registration_scopes,
+                    "token_storage": token_storage,
+                    "token_export": token_export,
                 },
                 "refresh": {
                     "defer_refresh": defer_refresh,

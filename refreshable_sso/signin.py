@@ -29,6 +29,7 @@ from refreshable_sso.errors import (
     TokenProviderError,
 )
 from refreshable_sso.profiles import config_file_path
+from refreshable_sso.storage.keyring import TokenStorage
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.interactive import (
@@ -70,6 +71,8 @@ def login(
     oidc_endpoint_url: str | None = None,
     cache_dir: Path | None = None,
     http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+    token_storage: str | None = None,
+    token_export: str | None = None,
 ) -> SSOToken:
     """Make sure the person is signed in; return a valid access token.
 
@@ -81,11 +84,24 @@ def login(
     default). ``message``/``prompt_callback``/``browser_opener`` decide how the person is told.
     Raises ``LoginDeniedError``, ``LoginExpiredError``, ``LoginTimeoutError`` or
     ``LoginCancelledError`` when the sign-in does not complete.
+
+    ``token_storage="keyring"`` keeps the token and the client registration in the OS keyring
+    (``"file"``, the default: the AWS CLI's files); ``token_export`` then says what reaches the
+    AWS CLI's token file: ``"short-lived"`` (default: the access token alone) or ``"none"``.
+    A keyring that is missing or locked raises ``KeyringUnavailableError``.
     """
     chosen = "device" if use_device_code else resolve_login_flow(flow)
+    storage = TokenStorage.of(token_storage, token_export)
     if not force:
         cached = _valid_cached_token(
-            start_url, sso_region, sso_session_name, min_valid, oidc_endpoint_url, cache_dir, http
+            start_url,
+            sso_region,
+            sso_session_name,
+            min_valid,
+            oidc_endpoint_url,
+            cache_dir,
+            http,
+            storage,
         )
         if cached is not None:
             logger.info("already signed in; token valid until %s", cached.expires_at.isoformat())
@@ -105,6 +121,7 @@ def login(
         oidc_endpoint_url=oidc_endpoint_url,
         cache_dir=cache_dir,
         http=http,
+        token_storage=storage,
     )
     # The login lock sessions with login="auto" use: they wait for this login and pick it up.
     with login_lock(provider.token_cache.path, timeout + LOCK_GRACE, sso_session_name or start_url):
@@ -117,6 +134,7 @@ def login(
                 oidc_endpoint_url,
                 cache_dir,
                 http,
+                storage,
             )
             if cached is not None:
                 return cached
@@ -131,12 +149,14 @@ def _valid_cached_token(
     oidc_endpoint_url: str | None,
     cache_dir: Path | None,
     http: _aws.HttpSettings,
+    storage: TokenStorage | None = None,
 ) -> SSOToken | None:
     provider = CachedTokenProvider(
         start_url,
         sso_region,
         sso_session_name=sso_session_name,
         cache_dir=cache_dir,
+        token_storage=storage,
         refresh_window=max(min_valid, 0.0),
         oidc_endpoint_url=oidc_endpoint_url,
         http=http,
@@ -176,6 +196,7 @@ def logout(
     sso_endpoint_url: str | None = None,
     oidc_endpoint_url: str | None = None,
     http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+    token_storage: str | None = None,
 ) -> LogoutResult:
     """Sign out of one sign-in (sso-session, or start URL for legacy profiles).
 
@@ -186,9 +207,11 @@ def logout(
     (``ListAccounts``/``ListAccountRoles``, asked before ``Logout``), every profile in the AWS
     config file that uses this sign-in, and ``roles``; entries of other sign-ins have other
     names and are never touched. Errors talking to AWS are logged, never raised: the local
-    files go regardless.
+    files go regardless. ``token_storage="keyring"``: the keyring entry goes too.
     """
-    token_cache = TokenCache(start_url, sso_session_name, cache_dir)
+    token_cache = TokenCache(
+        start_url, sso_session_name, cache_dir, storage=TokenStorage.of(token_storage)
+    )
     token = _token_for_logout(
         start_url, sso_region, sso_session_name, cache_dir, oidc_endpoint_url, http
     )

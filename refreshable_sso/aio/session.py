@@ -112,6 +112,8 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         login_provider: TokenProvider | None = None,
         on_login: Callable[..., Any] | None = None,
         profile_name: str | None = None,
+        token_storage: str | None = None,
+        token_export: str | None = None,
         **unexpected: Any,
     ) -> None:
         if "botocore_session" in unexpected:
@@ -140,6 +142,8 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
                     "role_name": role_name,
                     "sso_session_name": sso_session_name,
                     "registration_scopes": registration_scopes,
+                    "token_storage": token_storage,
+                    "token_export": token_export,
                 },
                 "refresh": {
                     "defer_refresh": defer_refresh,

@@ -46,6 +46,8 @@ from refreshable_sso.tokens.store import TokenCache
 if TYPE_CHECKING:
     from mypy_boto3_sso_oidc import SSOOIDCClient
 
+    from refreshable_sso.storage.keyring import TokenStorage
+
 logger = logging.getLogger(__name__)
 
 REFRESH_GRANT = "refresh_token"
@@ -116,13 +118,17 @@ class CachedTokenProvider:
         oidc_endpoint_url: str | None = None,
         http: HttpSettings = DEFAULT_HTTP,
         token_cache: MutableMapping[str, Any] | None = None,
+        token_storage: TokenStorage | None = None,
     ) -> None:
         self.start_url = start_url
         self.sso_region = sso_region
         self.sso_session_name = sso_session_name
         self.refresh_window = float(refresh_window)
         # token_cache: a dict-like store in place of the token file (see mappingstore)
-        self.cache = TokenCache(start_url, sso_session_name, cache_dir, mapping=token_cache)
+        # token_storage: the OS keyring in place of the file (see storage/keyring.py)
+        self.cache = TokenCache(
+            start_url, sso_session_name, cache_dir, mapping=token_cache, storage=token_storage
+        )
         self._oidc_endpoint_url = oidc_endpoint_url
         self._http = http
         # A refresh holds the lock for at most one CreateToken call with its retries.

@@ -35,6 +35,8 @@ from refreshable_sso.tokens.store import TokenCache
 if TYPE_CHECKING:
     from mypy_boto3_sso_oidc import SSOOIDCClient
 
+    from refreshable_sso.storage.keyring import TokenStorage
+
 logger = logging.getLogger(__name__)
 
 #: ``prompt_callback(verification_uri, user_code, verification_uri_complete, expires_at)``.
@@ -311,7 +313,8 @@ class InteractiveTokenProvider:
 
     ``token_cache`` is a dict-like store (aws-sso-lib's ``sso_cache``, a session's
     ``token_cache=``) that holds both the token and the client registration in place of the
-    files in ``cache_dir``: with it, a login writes nothing to disk.
+    files in ``cache_dir``: with it, a login writes nothing to disk. ``token_storage`` with
+    ``kind="keyring"`` keeps both in the OS keyring instead (``storage/keyring.py``).
     """
 
     flow_description = "sign-in"
@@ -336,6 +339,7 @@ class InteractiveTokenProvider:
         reuse_margin: float = DEFAULT_REUSE_MARGIN,
         slow_down_step: float = SLOW_DOWN_STEP,
         token_cache: MutableMapping[str, Any] | None = None,
+        token_storage: TokenStorage | None = None,
     ) -> None:
         problems = []
         if not isinstance(start_url, str) or not start_url.startswith(("https://", "http://")):
@@ -376,8 +380,11 @@ class InteractiveTokenProvider:
             oidc_endpoint_url=oidc_endpoint_url,
             http=http,
             registration_cache=token_cache,
+            storage=token_storage,
         )
-        self.token_cache = TokenCache(start_url, sso_session_name, cache_dir, mapping=token_cache)
+        self.token_cache = TokenCache(
+            start_url, sso_session_name, cache_dir, mapping=token_cache, storage=token_storage
+        )
         self._lock = threading.RLock()  # one login at a time per provider object
         self._clock: Callable[[], float] = _clock.monotonic
 

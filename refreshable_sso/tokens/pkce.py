@@ -26,7 +26,7 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -53,6 +53,9 @@ from refreshable_sso.tokens.interactive import (
     notify_stderr,
 )
 from refreshable_sso.tokens.registration import AUTHORIZATION_CODE_GRANT, DEFAULT_SCOPES
+
+if TYPE_CHECKING:
+    from refreshable_sso.storage.keyring import TokenStorage
 
 logger = logging.getLogger(__name__)
 
@@ -278,6 +281,7 @@ class AuthorizationCodeProvider(InteractiveTokenProvider):
         slow_down_step: float = SLOW_DOWN_STEP,
         fallback_to_device: bool = True,
         token_cache: MutableMapping[str, Any] | None = None,
+        token_storage: TokenStorage | None = None,
     ) -> None:
         super().__init__(
             start_url,
@@ -297,6 +301,7 @@ class AuthorizationCodeProvider(InteractiveTokenProvider):
             reuse_margin=reuse_margin,
             slow_down_step=slow_down_step,
             token_cache=token_cache,
+            token_storage=token_storage,
         )
         self.fallback_to_device = fallback_to_device
 

@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from refreshable_sso import _aws
 from refreshable_sso.config import SSOConfig
@@ -54,6 +54,9 @@ from refreshable_sso.tokens.interactive import (
 from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from refreshable_sso.tokens.store import TokenCache
+
+if TYPE_CHECKING:
+    from refreshable_sso.storage.keyring import TokenStorage
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +185,7 @@ def default_interactive_provider(
         cache_dir=cache_dir,
         http=http,
         token_cache=token_cache,
+        token_storage=sso.storage(),
     )
 
 
@@ -202,6 +206,7 @@ def interactive_provider(
     cache_dir: Path | None = None,
     http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
     token_cache: MutableMapping[str, Any] | None = None,
+    token_storage: TokenStorage | None = None,
 ) -> InteractiveTokenProvider:
     """The device-code or PKCE provider ``flow`` asks for (see ``default_interactive_provider``)."""
     chosen = resolve_login_flow(flow)
@@ -227,6 +232,7 @@ def interactive_provider(
         cache_dir=cache_dir,
         http=http,
         token_cache=token_cache,
+        token_storage=token_storage,
         **options,
     )
 
@@ -271,7 +277,9 @@ class LoginPolicyProvider:
         self.interactive = interactive
         self.token_path = token_cache_path(sso.start_url, sso.sso_session_name, cache_dir)
         # where the token and our sign-in record live: the file, or a session's dict-like store
-        self.token_cache = token_cache or TokenCache(sso.start_url, sso.sso_session_name, cache_dir)
+        self.token_cache = token_cache or TokenCache(
+            sso.start_url, sso.sso_session_name, cache_dir, storage=sso.storage()
+        )
         self.lock_path = login_lock_path(self.token_path)
         if lock_timeout is None:
             lock_timeout = (

@@ -35,6 +35,8 @@ from refreshable_sso.tokens.base import format_cache_time, parse_cache_time, utc
 if TYPE_CHECKING:
     from mypy_boto3_sso_oidc import SSOOIDCClient
 
+    from refreshable_sso.storage.keyring import TokenStorage
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_SCOPES: tuple[str, ...] = ("sso:account:access",)
@@ -117,7 +119,9 @@ class ClientRegistrar:
     ``cache_dir`` is the folder of the registration file (default ``~/.aws/sso/cache``);
     ``registration_cache`` is a dict-like store to keep it in instead (no file, no lock file).
     ``min_remaining`` is how many seconds a cached registration must have left to be reused;
-    ``client`` an SSO-OIDC client to use (one is made from ``oidc_endpoint_url`` and ``http``).
+    ``client`` an SSO-OIDC client to use (one is made from ``oidc_endpoint_url`` and ``http``);
+    ``storage`` with ``kind="keyring"`` keeps the registration (its client secret) in the OS
+    keyring instead of the file.
     """
 
     def __init__(
@@ -133,6 +137,7 @@ class ClientRegistrar:
         min_remaining: float = DEFAULT_MIN_REMAINING,
         client: SSOOIDCClient | None = None,
         registration_cache: MutableMapping[str, Any] | None = None,
+        storage: TokenStorage | None = None,
     ) -> None:
         self.start_url = start_url
         self.sso_region = sso_region
@@ -146,7 +151,11 @@ class ClientRegistrar:
             start_url, sso_region, list(self.scopes), sso_session_name, cache_dir
         )
         self.file: Record
-        if registration_cache is None:
+        if registration_cache is None and storage is not None and storage.keyring:
+            from refreshable_sso.storage.keyring import KeyringRecord
+
+            self.file = KeyringRecord(path)
+        elif registration_cache is None:
             self.file = JsonFileRecord(path)
         else:  # the caller's store, keyed as botocore's SSOTokenFetcher keys it
             from refreshable_sso.storage.mapping import mapping_file

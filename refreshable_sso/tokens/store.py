@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -23,6 +23,9 @@ from refreshable_sso.storage.base import DEFAULT_LOCK_TIMEOUT, Record, RecordVer
 from refreshable_sso.storage.files import JsonFileRecord
 from refreshable_sso.storage.paths import sign_in_record_path, token_cache_path
 from refreshable_sso.tokens.base import SSOToken, format_cache_time, parse_cache_time
+
+if TYPE_CHECKING:
+    from refreshable_sso.storage.keyring import TokenStorage
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,9 @@ _TOKEN_KEYS = frozenset(
     }
 )
 
+#: What the short-lived export writes to the AWS CLI's file: never a refresh token or secret.
+_EXPORT_KEYS = ("accessToken", "expiresAt", "startUrl", "region")
+
 
 class TokenCache:
     """The token file for one start URL (legacy profiles) or one sso-session (named ones).
@@ -56,6 +62,7 @@ class TokenCache:
         sso_session_name: str | None = None,
         cache_dir: Path | None = None,
         mapping: MutableMapping[str, Any] | None = None,
+        storage: TokenStorage | None = None,
     ) -> None:
         self.start_url = start_url
         self.sso_session_name = sso_session_name
@@ -64,7 +71,17 @@ class TokenCache:
         self._mapping = mapping
         self._file: Record
         self._sign_in_record: Record
-        if mapping is None:
+        # keyring storage: the AWS CLI's file gets the short-lived export (or nothing)
+        self._export: JsonFileRecord | None = None
+        self._export_none = False
+        if storage is not None and storage.keyring and mapping is None:
+            from refreshable_sso.storage.keyring import KeyringRecord
+
+            self._file = KeyringRecord(self.path)
+            self._sign_in_record = JsonFileRecord(record_path)  # a time and a digest only
+            self._export = JsonFileRecord(self.path)
+            self._export_none = storage.export == "none"
+        elif mapping is None:
             self._file = JsonFileRecord(self.path)
             self._sign_in_record = JsonFileRecord(record_path)
         else:  # a dict-like store in place of the file, same key and value
@@ -142,7 +159,8 @@ class TokenCache:
         extras = self._unknown_keys()
         data: dict[str, Any] = {**token.to_cache_dict(), **extras}
         self._file.write(data)
-        logger.debug("Saved SSO token to %s (expires %s)", self.path, data["expiresAt"])
+        logger.debug("Saved SSO token to %s (expires %s)", self._file.label, data["expiresAt"])
+        self._export_access_token(token)
         if signed_in:
             self._write_sign_in(_clock.now(), token)
         elif previous is not None:
@@ -197,9 +215,28 @@ class TokenCache:
             return {}
         return {key: value for key, value in data.items() if key not in _TOKEN_KEYS}
 
+    def _export_access_token(self, token: SSOToken) -> None:
+        """Keyring storage: the AWS CLI's file gets the access token alone, or is removed."""
+        if self._export is None:
+            return
+        if self._export_none:
+            self._export.delete()  # a plain-text copy of this sign-in must not outlive it
+            return
+        full = token.to_cache_dict()
+        self._export.write({key: full[key] for key in _EXPORT_KEYS if key in full})
+
+    @property
+    def export_file(self) -> JsonFileRecord | None:
+        """Keyring storage: the AWS CLI's file that gets the short-lived export; else None."""
+        return self._export
+
     def delete(self) -> bool:
-        """Remove the token file (logout); True if it existed."""
-        return self._file.delete()
+        """Remove the token (logout), and the exported copy of a keyring token; True if it
+        existed."""
+        removed = self._file.delete()
+        if self._export is not None:
+            removed = self._export.delete() or removed
+        return removed
 
     def lock(self, timeout: float = DEFAULT_LOCK_TIMEOUT) -> AbstractContextManager[None]:
         """The cross-process, cross-thread lock guarding read-refresh-write of this token."""
