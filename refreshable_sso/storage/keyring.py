@@ -154,8 +154,12 @@ def _backend() -> Any:
     return backend
 
 
-def _call(what: str, action: Callable[[Any], _T]) -> _T:
-    """Run ``action(backend)``; any keyring failure becomes our clear error."""
+def _call(what: str, action: Callable[[Any], _T], vanished: _T | None = None) -> _T | None:
+    """Run ``action(backend)``; any keyring failure becomes our clear error.
+
+    ``vanished`` is returned when the Secret Service says the item it just found is gone: a
+    concurrent writer removed it between the search and the read (old parts of a split record).
+    """
     from keyring.errors import KeyringError
 
     backend = _backend()
@@ -164,10 +168,13 @@ def _call(what: str, action: Callable[[Any], _T]) -> _T:
     except KeyringError as exc:
         raise _unavailable(exc, what) from None
     except Exception as exc:  # D-Bus/SecretStorage errors that keyring does not wrap
-        if type(exc).__module__.partition(".")[0] in ("secretstorage", "jeepney", "dbus"):
+        source = type(exc).__module__.partition(".")[0]
+        if source == "secretstorage" and type(exc).__name__ == "ItemNotFoundException":
+            return vanished
+        if source in ("secretstorage", "jeepney", "dbus"):
             raise KeyringUnavailableError(
                 "unreachable",
-                f"{what}: {type(exc).__name__}",
+                f"{what}: {type(exc).__name__}: {str(exc)[:200]}",
                 "make sure the keyring daemon runs and is unlocked, or keep the tokens in "
                 "files: token_storage='file' / `--storage file`",
             ) from None
@@ -219,7 +226,7 @@ class KeyringRecord:
 
     def _get(self, name: str) -> str | None:
         value: str | None = _call(
-            f"reading {self.label}", lambda b: b.get_password(self.service, name)
+            f"reading {self.label}", lambda b: b.get_password(self.service, name), None
         )
         return value
 
@@ -236,7 +243,7 @@ class KeyringRecord:
                 return False
             return True
 
-        return _call(f"deleting from {self.label}", action)
+        return bool(_call(f"deleting from {self.label}", action, False))
 
     def _part_name(self, generation: str, index: int) -> str:
         return f"{self.entry}#{generation}.{index}"
