@@ -32,6 +32,9 @@ class SignIn:
     sso_region: str
     sso_session_name: str | None
     scopes: tuple[str, ...] | None = None
+    #: ``refreshable_sso_token_storage`` / ``_token_export`` of its sso-session section
+    token_storage: str | None = None
+    token_export: str | None = None
 
 
 def add_sign_in_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +84,23 @@ def register(subparsers: Any) -> None:
         default=600.0,
         help="give up after this many seconds (default 600)",
     )
+    login_parser.add_argument(
+        "--storage",
+        choices=("file", "keyring"),
+        help=(
+            "where the refresh token and client secret live: the AWS CLI's files, or the OS "
+            "keyring (remembered in the sso-session section as refreshable_sso_token_storage; "
+            "default: what is remembered there, else file)"
+        ),
+    )
+    login_parser.add_argument(
+        "--export",
+        choices=("short-lived", "none"),
+        help=(
+            "with keyring storage, what goes to the AWS CLI's token file: the access token alone "
+            "(short-lived, the default) or nothing (none)"
+        ),
+    )
     login_parser.set_defaults(handler=_login)
 
     logout_parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -128,6 +148,8 @@ def resolve_sign_in(args: argparse.Namespace) -> SignIn:
                 profile.sso_region,
                 profile.sso_session_name,
                 profile.registration_scopes,
+                profile.token_storage,
+                profile.token_export,
             )
     if args.profile:
         if args.start_url or args.sso_region or args.sso_session:
@@ -141,9 +163,18 @@ def resolve_sign_in(args: argparse.Namespace) -> SignIn:
             profile.sso_region,
             profile.sso_session_name,
             profile.registration_scopes,
+            profile.token_storage,
+            profile.token_export,
         )
     start_url, region, session = args.start_url, args.sso_region, args.sso_session
     scopes: tuple[str, ...] | None = None
+    storage: dict[str, str | None] = {}
+    if session:
+        from refreshable_sso.profiles import TOKEN_EXPORT_KEY, TOKEN_STORAGE_KEY
+
+        remembered = _config_sessions().get(session) or {}
+        for key, name in ((TOKEN_STORAGE_KEY, "token_storage"), (TOKEN_EXPORT_KEY, "token_export")):
+            storage[name] = str(remembered.get(key, "")).strip() or None
     if session and not (start_url and region):
         sessions = _config_sessions()
         section = sessions.get(session)
@@ -167,7 +198,7 @@ def resolve_sign_in(args: argparse.Namespace) -> SignIn:
             f"--start-url and --sso-region (missing: {', '.join(missing)})",
             [f"missing {flag}" for flag in missing],
         )
-    return SignIn(str(start_url), str(region), session, scopes)
+    return SignIn(str(start_url), str(region), session, scopes, **storage)
 
 
 def _implied_profile() -> str | None:
@@ -209,6 +240,8 @@ def _login(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if target.scopes:
         options["scopes"] = target.scopes
+    storage = args.storage or target.token_storage
+    export = args.export or target.token_export
     try:
         token = login(
             target.start_url,
@@ -218,6 +251,8 @@ def _login(args: argparse.Namespace) -> int:
             use_device_code=args.use_device_code,
             open_browser=not args.no_browser,
             timeout=args.timeout,
+            token_storage=storage,
+            token_export=export,
             **options,
         )
     except RefreshableSSOError as exc:
@@ -234,7 +269,42 @@ def _login(args: argparse.Namespace) -> int:
         )
     else:
         print(f"Signed in to {who}; the token is valid until {until}.")
+    if args.storage is not None or args.export is not None:
+        _remember_storage(target, args.storage or storage or "file", export)
     return 0
+
+
+def _remember_storage(target: SignIn, storage: str, export: str | None) -> None:
+    """Record the storage choice in the sso-session section, where every tool of ours reads
+    it (botocore and the AWS CLI ignore keys they do not know)."""
+    from refreshable_sso.profiles import TOKEN_EXPORT_KEY, TOKEN_STORAGE_KEY, config_file_path
+
+    if target.sso_session_name is None:
+        print(
+            f"No sso-session section to remember --storage {storage} in: pass it to every "
+            "session (token_storage=...) or sign in with --sso-session.",
+            file=sys.stderr,
+        )
+        return
+    from refreshable_sso.configfile import ConfigDocument, sso_session_section
+
+    path = config_file_path()
+    document = ConfigDocument.load(path)
+    section = sso_session_section(target.sso_session_name)
+    if not document.has_section(section):
+        return
+    values = {
+        key: value
+        for key, value in document.section_values(section).items()
+        if key not in (TOKEN_STORAGE_KEY, TOKEN_EXPORT_KEY)
+    }
+    if storage == "keyring":
+        values[TOKEN_STORAGE_KEY] = "keyring"
+        if export is not None and export != "short-lived":
+            values[TOKEN_EXPORT_KEY] = export
+    if document.set_section(section, values):
+        document.write()
+        print(f"Remembered token storage {storage!r} in [{section}] of {path}.")
 
 
 _REJECTED_CODES = (
@@ -271,7 +341,10 @@ def _logout(args: argparse.Namespace) -> int:
     had_token = TokenCache(target.start_url, target.sso_session_name).path.exists()
     with waiting(f"IAM Identity Center (sso.{target.sso_region})"):
         result = logout(
-            target.start_url, target.sso_region, sso_session_name=target.sso_session_name
+            target.start_url,
+            target.sso_region,
+            sso_session_name=target.sso_session_name,
+            token_storage=target.token_storage,
         )
     who = target.sso_session_name or target.start_url
     if result.signed_out:

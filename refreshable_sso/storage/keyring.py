@@ -69,6 +69,12 @@ _REFUSED_BACKENDS = (
 # A reader racing a writer that just replaced a split record looks again this many times.
 _READ_ATTEMPTS = 3
 
+_FIX_MISSING = (
+    "run inside a desktop session, or on a headless machine inside a D-Bus session with a "
+    "Secret Service (e.g. `dbus-run-session -- sh -c 'gnome-keyring-daemon --unlock ...; "
+    "<command>'`), or keep the tokens in files: token_storage='file' / `--storage file`"
+)
+
 TokenStorageKind = Literal["file", "keyring"]
 TokenExport = Literal["short-lived", "none"]
 _T = TypeVar("_T")
@@ -119,11 +125,7 @@ def _unavailable(exc: BaseException, what: str) -> KeyringUnavailableError:
         )
     elif isinstance(exc, errors.NoKeyringError):
         reason = "missing"
-        fix = (
-            "run inside a desktop session or a D-Bus session with a Secret Service "
-            "(e.g. `dbus-run-session -- sh -c 'gnome-keyring-daemon --unlock ...; <command>'`), "
-            "or keep the tokens in files: token_storage='file' / `--storage file`"
-        )
+        fix = _FIX_MISSING
     else:
         reason = "unreachable"
         fix = (
@@ -148,8 +150,7 @@ def _backend() -> Any:
         raise KeyringUnavailableError(
             "missing",
             f"no usable keyring backend ({qualified})",
-            "run inside a desktop session or a D-Bus session with a Secret Service (Linux), "
-            "or keep the tokens in files: token_storage='file' / `--storage file`",
+            _FIX_MISSING,
         )
     return backend
 

@@ -358,3 +358,27 @@ def test_a_locked_keyring_gives_the_clear_error_and_no_plain_file(
     (exported,) = outcome["files"]
     exported_data = json.loads((home / exported).read_text())
     assert "refreshToken" not in exported_data
+
+
+def test_the_command_line_signs_in_to_the_keyring_and_remembers_it(
+    emu: Emulator, isolated_aws_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from refreshable_sso.cli.main import main
+
+    _write_config(isolated_aws_home, emu, "")
+    argv = ["login", "--sso-session", SSO_SESSION, "--use-device-code", "--no-browser"]
+    assert main([*argv, "--storage", "keyring", "--export", "none"]) == 0
+    config = (isolated_aws_home / ".aws" / "config").read_text()
+    assert "refreshable_sso_token_storage = keyring" in config
+    assert "refreshable_sso_token_export = none" in config
+    assert "Remembered token storage 'keyring'" in capsys.readouterr().out
+    secrets = _stored_secrets(emu)
+    assert files_containing(isolated_aws_home, secrets) == {}
+    session = SSORefreshableSession.from_profile("dev", endpoints=_endpoints(emu))
+    assert session.sso_config.storage().export == "none"
+    assert session.whoami()["Account"] == emu.default_account_id  # read from the keyring
+    assert main(["login", "--sso-session", SSO_SESSION]) == 0  # remembered: reads the keyring
+    assert emu.calls("StartDeviceAuthorization") == 1  # no second sign-in
+    assert not token_cache_path(emu.start_url, SSO_SESSION).exists()
+    assert main(["logout", "--sso-session", SSO_SESSION]) == 0
+    assert _token_record(emu).read() is None  # logout removed the keyring entry
