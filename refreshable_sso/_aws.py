@@ -197,6 +197,30 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
+def error_message(exc: BaseException, *, limit: int = 300) -> str | None:
+    """The server's reason in a botocore ``ClientError``, redacted and cut (None if it gave none).
+
+    botocore puts the reason into ``Error.Message`` only when the body names it ``message`` or
+    ``Message``. SSO-OIDC speaks OAuth 2.0 and names it ``error_description``; older botocore
+    (1.34 up to at least 1.40) leaves ``Error.Message`` empty then; newer ones copy it over. All
+    merge the modelled error's members into the top level of the parsed response, so the
+    reason is read from there when ``Error.Message`` is empty.
+
+    :param exc: any exception; only one carrying a botocore parsed ``response`` dict has a reason.
+    :param limit: the most characters returned (a server's text ends up inside our messages).
+    """
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    error = response.get("Error")
+    candidates = [error.get("Message") if isinstance(error, dict) else None]
+    candidates += [response.get(key) for key in ("error_description", "message", "Message")]
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.strip():
+            return _redact.redact(candidate.strip())[:limit]
+    return None
+
+
 def status_code(exc: BaseException) -> int | None:
     """The HTTP status of a botocore ``ClientError`` (None for anything else)."""
     response = getattr(exc, "response", None)

@@ -30,7 +30,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from refreshable_sso import _botocore, _clock
-from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, status_code, sts_client
+from refreshable_sso._aws import (
+    DEFAULT_HTTP,
+    HttpSettings,
+    error_code,
+    error_message,
+    status_code,
+    sts_client,
+)
 from refreshable_sso._paths import cli_cache_dir
 from refreshable_sso.cachefile import FileVersion, JsonCacheFile
 from refreshable_sso.config import AssumeRoleConfig
@@ -297,7 +304,7 @@ class AssumeRoleFetcher:
         try:
             response = client.assume_role(**kwargs)
         except ClientError as exc:
-            message = str(exc.response.get("Error", {}).get("Message", ""))[:300]
+            message = error_message(exc) or f"{error_code(exc)} (no reason given)"
             raise AssumeRoleError(
                 f"STS refused: {message}; check the role's trust policy, external_id, MFA and "
                 "duration_seconds (at most 3600 when chaining roles)",

@@ -39,6 +39,7 @@ from refreshable_sso._aws import (
     HttpSettings,
     describe_wait,
     error_code,
+    error_message,
     sso_client,
     status_code,
 )
@@ -573,9 +574,9 @@ class RoleCredentialFetcher:
             )
         else:
             explain = "IAM Identity Center refused the request"
-        message = exc.response.get("Error", {}).get("Message")
+        message = error_message(exc, limit=200)
         if message:
-            explain += f" (server said: {_redact.redact(str(message))[:200]})"
+            explain += f" (server said: {message})"
         return CredentialRefreshError(
             explain,
             account_id=self.account_id,

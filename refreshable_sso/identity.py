@@ -19,6 +19,7 @@ from refreshable_sso._aws import (
     HttpSettings,
     describe_wait,
     error_code,
+    error_message,
     is_timeout,
     status_code,
     sts_client,
@@ -138,7 +139,7 @@ def get_caller_identity(
         code, status = error_code(exc), status_code(exc)
         raise IdentityError(
             f"sts:GetCallerIdentity was refused (HTTP {status}, {code}): "
-            f"{exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")
+            f"{error_message(exc) or ''}".rstrip(": ")
         ) from exc
     except BotoCoreError as exc:
         if is_timeout(exc):

@@ -26,7 +26,7 @@ from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError
 
 from refreshable_sso import _botocore, _clock, _pickling, _redact, _wiring, discovery
-from refreshable_sso._aws import HttpSettings, error_code, status_code
+from refreshable_sso._aws import HttpSettings, error_code, error_message, status_code
 from refreshable_sso.aio.clients import AioClientCache
 from refreshable_sso.aio.credentials import AioSSOCredentials
 from refreshable_sso.aio.expired_token import AioExpiredTokenHook
@@ -339,7 +339,7 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         except ClientError as exc:
             raise IdentityError(
                 f"sts:GetCallerIdentity was refused (HTTP {status_code(exc)}, {error_code(exc)}): "
-                f"{exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")
+                f"{error_message(exc) or ''}".rstrip(": ")
             ) from exc
         except BotoCoreError as exc:
             raise IdentityError(f"sts:GetCallerIdentity failed: {exc}") from exc

@@ -246,14 +246,14 @@ _REJECTED_CODES = (
 
 def _rejected_sign_in(exc: BaseException, target: SignIn) -> LoginError | None:
     """IAM Identity Center refused the start URL or region: its reason and the likely fix."""
-    from refreshable_sso._aws import error_code
+    from refreshable_sso._aws import error_code, error_message
 
     cause: BaseException | None = exc
     while cause is not None and error_code(cause) is None:
         cause = cause.__cause__ or cause.__context__
     if cause is None or error_code(cause) not in _REJECTED_CODES:
         return None
-    reason = str(getattr(cause, "response", {}).get("Error", {}).get("Message") or cause)
+    reason = error_message(cause) or str(cause)
     scheme = "" if target.start_url.startswith("https://") else "; a start URL begins with https://"
     return LoginError(
         f"IAM Identity Center (sso-oidc.{target.sso_region}) refused the sign-in: {reason} "

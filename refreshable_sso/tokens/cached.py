@@ -33,6 +33,7 @@ from refreshable_sso._aws import (
     HttpSettings,
     describe_wait,
     error_code,
+    error_message,
     is_timeout,
     oidc_client,
     status_code,
@@ -391,6 +392,9 @@ class CachedTokenProvider:
         if code in _LOGIN_REASONS:
             return _RefreshFailure(_LOGIN_REASONS[code], login_required=True)
         where = f"HTTP {status} {code}" if status is not None else code
+        reason = error_message(exc, limit=200)
+        if reason:
+            where += f": {reason}"
         if code in _TRANSIENT_CODES or status is None or status >= 500 or status == 429:
             return _RefreshFailure(
                 f"SSO-OIDC answered {where} (after retries)", login_required=False

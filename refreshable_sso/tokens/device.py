@@ -131,8 +131,14 @@ def _start(
 def _login_error(doing: str, exc: ClientError) -> LoginError:
     return LoginError(
         f"could not {doing}: IAM Identity Center answered {_aws.error_code(exc)} "
-        f"(HTTP {_aws.status_code(exc)})"
+        f"(HTTP {_aws.status_code(exc)}){_said(exc)}"
     )
+
+
+def _said(exc: ClientError) -> str:
+    """``: <the server's reason>``, or nothing when it gave none."""
+    reason = _aws.error_message(exc, limit=200)
+    return f": {reason}" if reason else ""
 
 
 def _unreachable(doing: str, exc: BotoCoreError) -> LoginError:

@@ -353,11 +353,13 @@ class AuthorizationCodeProvider(InteractiveTokenProvider):
             )
         except ClientError as exc:
             code = _aws.error_code(exc)
+            reason = _aws.error_message(exc, limit=200)
+            said = f": {reason}" if reason else ""
             if code == "InvalidGrantException":
                 raise LoginError(
-                    "IAM Identity Center rejected the authorization code (InvalidGrant): the "
-                    "code was already used or expired, or the PKCE verifier did not match the "
-                    "challenge the browser sent. Run the login again."
+                    f"IAM Identity Center rejected the authorization code (InvalidGrant{said}): "
+                    "the code was already used or expired, or the PKCE verifier did not match "
+                    "the challenge the browser sent. Run the login again."
                 ) from exc
             if code == "ExpiredTokenException":
                 raise LoginExpiredError(
@@ -366,7 +368,8 @@ class AuthorizationCodeProvider(InteractiveTokenProvider):
             if code == "AccessDeniedException":
                 raise LoginDeniedError("the authorization was denied") from exc
             raise LoginError(
-                f"could not exchange the authorization code: {code} (HTTP {_aws.status_code(exc)})"
+                f"could not exchange the authorization code: {code} "
+                f"(HTTP {_aws.status_code(exc)}){said}"
             ) from exc
         except BotoCoreError as exc:
             raise LoginError(

@@ -229,9 +229,11 @@ class ClientRegistrar:
         try:
             response = self.client.register_client(**kwargs)
         except ClientError as exc:
+            reason = _aws.error_message(exc, limit=200)
             raise LoginError(
                 f"could not register an OIDC client with IAM Identity Center in "
                 f"{self.sso_region} ({_aws.error_code(exc)}, HTTP {_aws.status_code(exc)})"
+                + (f": {reason}" if reason else "")
             ) from exc
         except BotoCoreError as exc:
             raise LoginError(
