@@ -21,14 +21,14 @@ from botocore.configloader import load_config
 from botocore.exceptions import BotoCoreError, ClientError, ConfigNotFound, ConfigParseError
 
 from refreshable_sso import _aws, _redact
-from refreshable_sso._paths import role_credentials_cache_path
-from refreshable_sso.cachefile import JsonCacheFile
 from refreshable_sso.errors import (
     CacheFileError,
     LoginRequiredError,
     TokenProviderError,
 )
 from refreshable_sso.profiles import config_file_path
+from refreshable_sso.storage.files import JsonFileRecord
+from refreshable_sso.storage.paths import role_credentials_cache_path
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.interactive import (
@@ -204,7 +204,7 @@ def logout(
     if token_cache.delete():
         removed.append(token_cache.path)
     for account_id, role_name in sorted(candidates):
-        entry = JsonCacheFile(
+        entry = JsonFileRecord(
             role_credentials_cache_path(
                 account_id,
                 role_name,

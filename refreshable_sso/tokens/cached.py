@@ -38,8 +38,9 @@ from refreshable_sso._aws import (
     oidc_client,
     status_code,
 )
-from refreshable_sso.cachefile import CacheLockTimeoutError, FileVersion
 from refreshable_sso.errors import CacheFileError, LoginRequiredError, TokenProviderError
+from refreshable_sso.storage.base import RecordVersion as FileVersion
+from refreshable_sso.storage.files import CacheLockTimeoutError
 from refreshable_sso.tokens.base import SSOToken, format_cache_time
 from refreshable_sso.tokens.store import TokenCache
 
@@ -214,7 +215,7 @@ class CachedTokenProvider:
         memo = self._memo
         if memo is None or memo[1] is not token or memo[0] is None:
             return self.refresh_window
-        written = _clock.from_system_time(memo[0].mtime_ns / 1e9)
+        written = _clock.from_system_time(memo[0].written_at)
         lifetime = token.expires_at.timestamp() - written
         return self.refresh_window if lifetime > self.refresh_window else max(0.0, lifetime / 2)
 
@@ -413,11 +414,11 @@ class CachedTokenProvider:
     # -- errors --------------------------------------------------------------------------
 
     def _why_absent(self) -> str:
-        corrupt = self.cache.file.corrupt_path
-        if corrupt.exists():
+        corrupt = self.cache.file.set_aside()
+        if corrupt is not None:
             return (
                 f"there is no usable cached SSO token: {self.path} is absent (an unreadable "
-                f"copy was set aside as {corrupt.name})"
+                f"copy was set aside as {corrupt})"
             )
         return f"there is no cached SSO token: {self.path} is absent"
 
