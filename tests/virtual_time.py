@@ -18,6 +18,7 @@ that waits on the clock itself (a poll interval) still ends; the driver never de
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -49,12 +50,14 @@ class VirtualRun:
         self.max_span = max_span
         self.pause = pause
         self._in_flight: dict[int, float] = {}
+        self._ids = itertools.count()
         self._changed = threading.Condition()
 
     @contextmanager
     def iteration(self) -> Iterator[None]:
-        """Wrap one call of a worker: the driver will not age it by more than ``max_span``."""
-        ident = threading.get_ident()
+        """Wrap one call of a worker (a thread or an asyncio task): the driver will not age it
+        by more than ``max_span``."""
+        ident = next(self._ids)  # not the thread: asyncio tasks share one
         with self._changed:
             self._in_flight[ident] = self.clock.monotonic()
         try:
@@ -68,17 +71,22 @@ class VirtualRun:
         after = self.clock.monotonic() + self.step
         return all(after - started <= self.max_span for started in self._in_flight.values())
 
-    def run(self, seconds: float, *, stall: float = 10.0) -> float:
+    def run(
+        self, seconds: float, *, until: threading.Event | None = None, stall: float = 10.0
+    ) -> float:
         """Let ``seconds`` of virtual time pass; returns the real seconds it took.
 
         Args:
             seconds: virtual seconds to move through (real time that passes meanwhile counts).
+            until: stop early once this event is set (the workers decide the run is over).
             stall: real seconds to wait for a slow call before advancing anyway (a hang guard;
                 the call then sees more than ``max_span`` pass and the test will say so).
         """
         started = time.monotonic()
         end = self.clock.monotonic() + seconds
         while (left := end - self.clock.monotonic()) > 0:
+            if until is not None and until.is_set():
+                break
             with self._changed:
                 self._changed.wait_for(self._may_advance, timeout=stall)
             self.clock.advance(min(self.step, left))
