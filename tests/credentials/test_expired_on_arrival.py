@@ -49,7 +49,10 @@ def test_expired_on_arrival_raises_naming_the_skew_and_backs_off() -> None:
             with pytest.raises(CredentialRefreshError):
                 fetcher.fetch()
         assert emu.calls("GetRoleCredentials") == 1
-        local.advance(1.1)  # past the 1 s backoff (4.1 s of skew: still inside the tolerance)
+        # past the 1 s backoff on both clocks, so the skew stays 3 s (the server's Date header
+        # has whole seconds: moving only our clock would measure up to 5.1 s, past tolerance)
+        local.advance(1.1)
+        emu.clock.advance(1.1)
         with pytest.raises(CredentialRefreshError):
             fetcher.fetch()
         assert emu.calls("GetRoleCredentials") == 2
