@@ -380,10 +380,10 @@ class AioSSORefreshableSession(SessionCore, AioSession):  # type: ignore[misc]
 
     # -- clients and discovery ----------------------------------------------------------------
 
-    async def client(self, *args: Any, **kwargs: Any) -> Any:
+    async def client(self, service_name: Any, *args: Any, **kwargs: Any) -> Any:
         """A cached async client (one per arguments and event loop), open until ``close()``."""
         return await self._client_cache.client(
-            self.create_client, self.region_name, *args, **kwargs
+            self.create_client, self.region_name, service_name, *args, **kwargs
         )
 
     def resource(self, *args: Any, **kwargs: Any) -> Any:
