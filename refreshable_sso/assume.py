@@ -30,10 +30,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from refreshable_sso import _botocore, _clock
-from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, status_code, sts_client
+from refreshable_sso._aws import DEFAULT_HTTP, error_code, status_code, sts_client
 from refreshable_sso._paths import cli_cache_dir
 from refreshable_sso.cachefile import FileVersion, JsonCacheFile
-from refreshable_sso.config import AssumeRoleConfig
+from refreshable_sso.config import AssumeRoleConfig, HttpConfig
 from refreshable_sso.errors import AssumeRoleError, CacheFileError
 from refreshable_sso.mfa import MfaCodeError, MfaTokenProvider, mfa_token_provider
 from refreshable_sso.tokens.base import parse_cache_time
@@ -179,7 +179,7 @@ class AssumeRoleFetcher:
         *,
         region: str,
         sts_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         cache_dir: Path | None = None,
         use_cache: bool = True,
         min_remaining: float = 900.0,
@@ -365,7 +365,7 @@ class RoleChain:
         advisory_timeout: float,
         mandatory_timeout: float,
         sts_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         cache_dir: Path | None = None,
         use_cache: bool = True,
         credential_cache: MutableMapping[str, Any] | None = None,

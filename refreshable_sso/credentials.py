@@ -36,7 +36,6 @@ from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 from refreshable_sso import _clock, _redact, _reuse
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
-    HttpSettings,
     describe_wait,
     error_code,
     sso_client,
@@ -44,6 +43,7 @@ from refreshable_sso._aws import (
 )
 from refreshable_sso._paths import cli_cache_dir, role_credentials_cache_path
 from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import CacheFileError, CredentialRefreshError, LoginRequiredError
 from refreshable_sso.tokens.base import (
     SSOToken,
@@ -315,7 +315,7 @@ class RoleCredentialFetcher:
         start_url: str,
         sso_session_name: str | None = None,
         sso_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         cache: RoleCredentialCache | None = None,
         min_remaining: float = 900.0,
     ) -> None:
@@ -560,7 +560,7 @@ class RoleCredentialFetcher:
         elif code in ("TooManyRequestsException", "ThrottlingException") or status == 429:
             explain = (
                 f"IAM Identity Center throttled the request and {attempts} attempts did not get "
-                f"through; try again shortly, or allow more attempts (HttpSettings.max_attempts)"
+                f"through; try again shortly, or allow more attempts (HttpConfig.max_attempts)"
             )
         elif status is not None and status >= 500:
             explain = (

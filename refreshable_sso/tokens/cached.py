@@ -30,7 +30,6 @@ from pydantic import SecretStr
 from refreshable_sso import _clock, _redact
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
-    HttpSettings,
     describe_wait,
     error_code,
     is_timeout,
@@ -38,6 +37,7 @@ from refreshable_sso._aws import (
     status_code,
 )
 from refreshable_sso.cachefile import CacheLockTimeoutError, FileVersion
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import CacheFileError, LoginRequiredError, TokenProviderError
 from refreshable_sso.tokens.base import SSOToken, format_cache_time
 from refreshable_sso.tokens.store import TokenCache
@@ -113,7 +113,7 @@ class CachedTokenProvider:
         cache_dir: Path | None = None,
         refresh_window: float = 900.0,
         oidc_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         token_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.start_url = start_url

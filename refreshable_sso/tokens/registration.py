@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from refreshable_sso import _aws, _redact
 from refreshable_sso._paths import registration_cache_path
 from refreshable_sso.cachefile import JsonCacheFile
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import LoginError
 from refreshable_sso.tokens.base import format_cache_time, parse_cache_time, utcnow
 
@@ -128,7 +129,7 @@ class ClientRegistrar:
         scopes: Sequence[str] = DEFAULT_SCOPES,
         cache_dir: Path | None = None,
         oidc_endpoint_url: str | None = None,
-        http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+        http: HttpConfig = _aws.DEFAULT_HTTP,
         min_remaining: float = DEFAULT_MIN_REMAINING,
         client: SSOOIDCClient | None = None,
         registration_cache: MutableMapping[str, Any] | None = None,
