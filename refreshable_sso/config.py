@@ -237,7 +237,7 @@ class HttpConfig(BaseModel):
     backoff, so the first error reaches the caller within about 20 s (a black-holed address:
     3 x 3 s connect timeout). IAM Identity Center answers in well under a second when healthy.
 
-    Args:
+    Attributes:
         connect_timeout: Seconds to wait for a TCP/TLS connection, per attempt (> 0).
         read_timeout: Seconds to wait for an answer once connected, per attempt (> 0).
         max_attempts: Attempts per call, the first included (1-20). botocore's ``standard``

@@ -67,7 +67,7 @@ class LoginOptions(BaseModel):
     region, sso-session) is not part of it, so one object serves several sign-ins, except for
     ``token_store``, which belongs to one.
 
-    Args:
+    Attributes:
         flow: ``"auto"`` (browser sign-in with PKCE, the device code where no browser can
             open), ``"pkce"`` (browser only) or ``"device"`` (device code); None reads
             ``REFRESHABLE_SSO_LOGIN_FLOW`` when the provider is chosen (default ``"auto"``).
