@@ -16,7 +16,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from refreshable_sso import _clock
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
-    HttpSettings,
     describe_wait,
     error_code,
     error_message,
@@ -24,6 +23,7 @@ from refreshable_sso._aws import (
     status_code,
     sts_client,
 )
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import IdentityError
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def get_caller_identity(
     *,
     region: str,
     endpoint_url: str | None = None,
-    http: HttpSettings = DEFAULT_HTTP,
+    http: HttpConfig = DEFAULT_HTTP,
     expired_token_hook: ExpiredTokenHook | None = None,
 ) -> Identity:
     """Call ``sts:GetCallerIdentity`` signed with ``credentials``; failures become ``IdentityError``.

@@ -203,22 +203,23 @@ def _cached_access_token(target: SignIn) -> str | None:
 
 def _login(args: argparse.Namespace) -> int:
     from refreshable_sso.signin import login
+    from refreshable_sso.tokens.login_options import LoginOptions
 
     target = resolve_sign_in(args)
     before = None if args.force else _cached_access_token(target)
-    options: dict[str, Any] = {}
+    chosen: dict[str, Any] = {}
     if target.scopes:
-        options["scopes"] = target.scopes
+        chosen["scopes"] = target.scopes
+    if args.use_device_code:
+        chosen["flow"] = "device"
+    options = LoginOptions(open_browser=not args.no_browser, timeout=args.timeout, **chosen)
     try:
         token = login(
             target.start_url,
             target.sso_region,
             sso_session_name=target.sso_session_name,
             force=args.force,
-            use_device_code=args.use_device_code,
-            open_browser=not args.no_browser,
-            timeout=args.timeout,
-            **options,
+            options=options,
         )
     except RefreshableSSOError as exc:
         rejected = _rejected_sign_in(exc, target)

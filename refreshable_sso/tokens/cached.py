@@ -30,7 +30,6 @@ from pydantic import SecretStr
 from refreshable_sso import _clock, _redact
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
-    HttpSettings,
     describe_wait,
     error_code,
     error_message,
@@ -38,6 +37,7 @@ from refreshable_sso._aws import (
     oidc_client,
     status_code,
 )
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import CacheFileError, LoginRequiredError, TokenProviderError
 from refreshable_sso.storage.base import RecordVersion as FileVersion
 from refreshable_sso.storage.files import CacheLockTimeoutError
@@ -115,7 +115,7 @@ class CachedTokenProvider:
         cache_dir: Path | None = None,
         refresh_window: float = 900.0,
         oidc_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         token_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.start_url = start_url

@@ -150,10 +150,8 @@ def _unreachable(doing: str, exc: BotoCoreError) -> LoginError:
 class DeviceCodeProvider(InteractiveTokenProvider):
     """Signs the person in with a device code and stores the token in the shared cache.
 
-    Arguments are those of ``InteractiveTokenProvider``: start URL, region, sso-session,
-    scopes, ``open_browser``, ``message``, ``prompt_callback``, ``timeout``, ``cancel_event``,
-    ``oidc_endpoint_url``, ``cache_dir``, ``browser_opener``, ``slow_down_step``,
-    ``token_cache`` (a dict-like store for the token and the client registration).
+    Arguments are those of :class:`InteractiveTokenProvider`: start URL, region, sso-session,
+    and ``options=`` (a :class:`LoginOptions`) or its fields as separate keywords.
     """
 
     flow_description = "device-code sign-in"

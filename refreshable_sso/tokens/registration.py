@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from refreshable_sso import _aws, _redact
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import LoginError
 from refreshable_sso.storage.base import Record
 from refreshable_sso.storage.files import JsonFileRecord
@@ -129,7 +130,7 @@ class ClientRegistrar:
         scopes: Sequence[str] = DEFAULT_SCOPES,
         cache_dir: Path | None = None,
         oidc_endpoint_url: str | None = None,
-        http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+        http: HttpConfig = _aws.DEFAULT_HTTP,
         min_remaining: float = DEFAULT_MIN_REMAINING,
         client: SSOOIDCClient | None = None,
         registration_cache: MutableMapping[str, Any] | None = None,
