@@ -30,8 +30,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from refreshable_sso import _botocore, _clock
-from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, status_code, sts_client
-from refreshable_sso.config import AssumeRoleConfig
+from refreshable_sso._aws import (
+    DEFAULT_HTTP,
+    error_code,
+    error_message,
+    status_code,
+    sts_client,
+)
+from refreshable_sso.config import AssumeRoleConfig, HttpConfig
 from refreshable_sso.errors import AssumeRoleError, CacheFileError
 from refreshable_sso.mfa import MfaCodeError, MfaTokenProvider, mfa_token_provider
 from refreshable_sso.storage.base import Record
@@ -181,7 +187,7 @@ class AssumeRoleFetcher:
         *,
         region: str,
         sts_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         cache_dir: Path | None = None,
         use_cache: bool = True,
         min_remaining: float = 900.0,
@@ -299,7 +305,7 @@ class AssumeRoleFetcher:
         try:
             response = client.assume_role(**kwargs)
         except ClientError as exc:
-            message = str(exc.response.get("Error", {}).get("Message", ""))[:300]
+            message = error_message(exc) or f"{error_code(exc)} (no reason given)"
             raise AssumeRoleError(
                 f"STS refused: {message}; check the role's trust policy, external_id, MFA and "
                 "duration_seconds (at most 3600 when chaining roles)",
@@ -367,7 +373,7 @@ class RoleChain:
         advisory_timeout: float,
         mandatory_timeout: float,
         sts_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         cache_dir: Path | None = None,
         use_cache: bool = True,
         credential_cache: MutableMapping[str, Any] | None = None,

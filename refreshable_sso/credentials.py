@@ -36,12 +36,13 @@ from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 from refreshable_sso import _clock, _redact, _reuse
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
-    HttpSettings,
     describe_wait,
     error_code,
+    error_message,
     sso_client,
     status_code,
 )
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import CacheFileError, CredentialRefreshError, LoginRequiredError
 from refreshable_sso.storage.base import DEFAULT_LOCK_TIMEOUT, Record
 from refreshable_sso.storage.base import RecordVersion as FileVersion
@@ -318,7 +319,7 @@ class RoleCredentialFetcher:
         start_url: str,
         sso_session_name: str | None = None,
         sso_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         cache: RoleCredentialCache | None = None,
         min_remaining: float = 900.0,
     ) -> None:
@@ -563,7 +564,7 @@ class RoleCredentialFetcher:
         elif code in ("TooManyRequestsException", "ThrottlingException") or status == 429:
             explain = (
                 f"IAM Identity Center throttled the request and {attempts} attempts did not get "
-                f"through; try again shortly, or allow more attempts (HttpSettings.max_attempts)"
+                f"through; try again shortly, or allow more attempts (HttpConfig.max_attempts)"
             )
         elif status is not None and status >= 500:
             explain = (
@@ -576,9 +577,9 @@ class RoleCredentialFetcher:
             )
         else:
             explain = "IAM Identity Center refused the request"
-        message = exc.response.get("Error", {}).get("Message")
+        message = error_message(exc, limit=200)
         if message:
-            explain += f" (server said: {_redact.redact(str(message))[:200]})"
+            explain += f" (server said: {message})"
         return CredentialRefreshError(
             explain,
             account_id=self.account_id,

@@ -164,6 +164,11 @@ class MappingRecord:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(key={self.key!r}, mapping={type(self.mapping).__name__})"
 
+    @property
+    def lock_scope(self) -> LockScope:
+        """The registry scope of this mapping's locks (shared by every record over it)."""
+        return self._shared.scope
+
     def _current(self) -> tuple[dict[str, Any] | None, RecordVersion | None, bool]:
         """(object, version, usable): ``usable`` is False for a value that is not an object."""
         try:

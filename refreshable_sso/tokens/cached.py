@@ -30,13 +30,14 @@ from pydantic import SecretStr
 from refreshable_sso import _clock, _redact
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
-    HttpSettings,
     describe_wait,
     error_code,
+    error_message,
     is_timeout,
     oidc_client,
     status_code,
 )
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import CacheFileError, LoginRequiredError, TokenProviderError
 from refreshable_sso.storage.base import RecordVersion as FileVersion
 from refreshable_sso.storage.files import CacheLockTimeoutError
@@ -116,7 +117,7 @@ class CachedTokenProvider:
         cache_dir: Path | None = None,
         refresh_window: float = 900.0,
         oidc_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         token_cache: MutableMapping[str, Any] | None = None,
         token_storage: TokenStorage | None = None,
     ) -> None:
@@ -398,6 +399,9 @@ class CachedTokenProvider:
         if code in _LOGIN_REASONS:
             return _RefreshFailure(_LOGIN_REASONS[code], login_required=True)
         where = f"HTTP {status} {code}" if status is not None else code
+        reason = error_message(exc, limit=200)
+        if reason:
+            where += f": {reason}"
         if code in _TRANSIENT_CODES or status is None or status >= 500 or status == 429:
             return _RefreshFailure(
                 f"SSO-OIDC answered {where} (after retries)", login_required=False

@@ -22,15 +22,15 @@ import contextlib
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from refreshable_sso import _aws
-from refreshable_sso.config import SSOConfig
+from refreshable_sso.config import HttpConfig, SSOConfig
 from refreshable_sso.errors import (
     CacheFileError,
     ConfigurationError,
@@ -51,12 +51,9 @@ from refreshable_sso.tokens.interactive import (
     PromptCallback,
     resolve_login_flow,
 )
+from refreshable_sso.tokens.login_options import LoginOptions
 from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
-from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from refreshable_sso.tokens.store import TokenCache
-
-if TYPE_CHECKING:
-    from refreshable_sso.storage.keyring import TokenStorage
 
 logger = logging.getLogger(__name__)
 
@@ -159,81 +156,77 @@ def default_interactive_provider(
     cancel_event: threading.Event | None = None,
     oidc_endpoint_url: str | None = None,
     cache_dir: Path | None = None,
-    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+    http: HttpConfig = _aws.DEFAULT_HTTP,
     token_cache: MutableMapping[str, Any] | None = None,
+    options: LoginOptions | None = None,
 ) -> InteractiveTokenProvider:
     """The interactive provider for ``sso``: browser (PKCE) sign-in, device code where needed.
 
-    ``flow`` is ``"auto"`` (PKCE, falling back to the device code where no browser can be
-    opened), ``"pkce"`` (no fallback) or ``"device"``; when None it is read once from the
-    ``REFRESHABLE_SSO_LOGIN_FLOW`` environment variable (default ``"auto"``). ``token_cache``
-    is a dict-like store for the token and the client registration instead of the files.
+    Args:
+        sso: Whose sign-in: start URL, region and sso-session are read from it.
+        options: How the sign-in runs (a :class:`LoginOptions`, passed to the provider as it
+            is). Its ``scopes`` and ``token_storage`` are used; build it with
+            ``scopes=sso.registration_scopes`` and ``sso``'s ``token_storage``/``token_export``.
+            When None, one is built from the keywords below, ``sso.registration_scopes`` and
+            ``sso``'s token storage.
+        flow: ``"auto"`` (PKCE, falling back to the device code where no browser can be
+            opened), ``"pkce"`` (no fallback) or ``"device"``; when None it is read once from
+            the ``REFRESHABLE_SSO_LOGIN_FLOW`` environment variable (default ``"auto"``).
+        open_browser: See ``LoginOptions.open_browser``.
+        message: See ``LoginOptions.message``.
+        prompt_callback: See ``LoginOptions.prompt_callback``.
+        browser_opener: See ``LoginOptions.browser_opener``.
+        timeout: See ``LoginOptions.timeout``.
+        cancel_event: See ``LoginOptions.cancel_event``.
+        oidc_endpoint_url: See ``LoginOptions.oidc_endpoint_url``.
+        cache_dir: See ``LoginOptions.cache_dir``.
+        http: See ``LoginOptions.http``.
+        token_cache: A dict-like store for the token and the client registration instead of
+            the files (``LoginOptions.token_cache``).
     """
-    return interactive_provider(
-        sso.start_url,
-        sso.sso_region,
-        sso_session_name=sso.sso_session_name,
-        scopes=tuple(sso.registration_scopes),
-        flow=flow,
-        open_browser=open_browser,
-        message=message,
-        prompt_callback=prompt_callback,
-        browser_opener=browser_opener,
-        timeout=timeout,
-        cancel_event=cancel_event,
-        oidc_endpoint_url=oidc_endpoint_url,
-        cache_dir=cache_dir,
-        http=http,
-        token_cache=token_cache,
-        token_storage=sso.storage(),
-    )
+    keywords: dict[str, Any] = {
+        "flow": flow,
+        "open_browser": open_browser,
+        "message": message,
+        "prompt_callback": prompt_callback,
+        "browser_opener": browser_opener,
+        "timeout": timeout,
+        "cancel_event": cancel_event,
+        "oidc_endpoint_url": oidc_endpoint_url,
+        "cache_dir": cache_dir,
+        "http": http,
+        "token_cache": token_cache,
+    }
+    if options is None:
+        keywords["scopes"] = tuple(sso.registration_scopes)
+        keywords["token_storage"] = sso.token_storage
+        keywords["token_export"] = sso.token_export
+    options = LoginOptions.from_keywords(options, "default_interactive_provider()", **keywords)
+    return interactive_provider(sso.start_url, sso.sso_region, sso.sso_session_name, options)
 
 
 def interactive_provider(
-    start_url: str,
-    sso_region: str,
-    *,
-    sso_session_name: str | None = None,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    flow: str | None = None,
-    open_browser: bool = True,
-    message: str | None = None,
-    prompt_callback: PromptCallback | None = None,
-    browser_opener: BrowserOpener | None = None,
-    timeout: float = DEFAULT_LOGIN_TIMEOUT,
-    cancel_event: threading.Event | None = None,
-    oidc_endpoint_url: str | None = None,
-    cache_dir: Path | None = None,
-    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
-    token_cache: MutableMapping[str, Any] | None = None,
-    token_storage: TokenStorage | None = None,
+    start_url: str, sso_region: str, sso_session_name: str | None, options: LoginOptions
 ) -> InteractiveTokenProvider:
-    """The device-code or PKCE provider ``flow`` asks for (see ``default_interactive_provider``)."""
-    chosen = resolve_login_flow(flow)
-    provider_class: type[DeviceCodeProvider] | type[AuthorizationCodeProvider]
-    options: dict[str, Any] = {}
+    """The device-code or PKCE provider ``options.flow`` asks for, given ``options`` whole.
+
+    Args:
+        start_url: The AWS access portal URL.
+        sso_region: The region where IAM Identity Center is enabled.
+        sso_session_name: The sso-session (None: a legacy profile).
+        options: Everything else; the provider keeps this very object as ``options``.
+    """
+    chosen = resolve_login_flow(options.flow)
     if chosen == "device":
-        provider_class = DeviceCodeProvider
-    else:
-        provider_class = AuthorizationCodeProvider
-        options["fallback_to_device"] = chosen == "auto"
-    return provider_class(
+        return DeviceCodeProvider(
+            start_url, sso_region, sso_session_name=sso_session_name, options=options
+        )
+    return AuthorizationCodeProvider(
         start_url,
         sso_region,
         sso_session_name=sso_session_name,
-        scopes=tuple(scopes),
-        open_browser=open_browser,
-        message=message,
-        prompt_callback=prompt_callback,
-        browser_opener=browser_opener,
-        timeout=timeout,
-        cancel_event=cancel_event,
-        oidc_endpoint_url=oidc_endpoint_url,
-        cache_dir=cache_dir,
-        http=http,
-        token_cache=token_cache,
-        token_storage=token_storage,
-        **options,
+        options=options,
+        fallback_to_device=chosen == "auto",
     )
 
 

@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from refreshable_sso import _aws, _redact
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import LoginError
 from refreshable_sso.storage.base import Record
 from refreshable_sso.storage.files import JsonFileRecord
@@ -133,7 +134,7 @@ class ClientRegistrar:
         scopes: Sequence[str] = DEFAULT_SCOPES,
         cache_dir: Path | None = None,
         oidc_endpoint_url: str | None = None,
-        http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+        http: HttpConfig = _aws.DEFAULT_HTTP,
         min_remaining: float = DEFAULT_MIN_REMAINING,
         client: SSOOIDCClient | None = None,
         registration_cache: MutableMapping[str, Any] | None = None,
@@ -240,9 +241,11 @@ class ClientRegistrar:
         try:
             response = self.client.register_client(**kwargs)
         except ClientError as exc:
+            reason = _aws.error_message(exc, limit=200)
             raise LoginError(
                 f"could not register an OIDC client with IAM Identity Center in "
                 f"{self.sso_region} ({_aws.error_code(exc)}, HTTP {_aws.status_code(exc)})"
+                + (f": {reason}" if reason else "")
             ) from exc
         except BotoCoreError as exc:
             raise LoginError(

@@ -17,7 +17,10 @@ from refreshable_sso.config import SSOConfig, validate
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import ConfigurationError
 from refreshable_sso.profiles import load_sso_profile
-from refreshable_sso.storage.keyring import TokenStorage
+from refreshable_sso.signin import login
+from refreshable_sso.storage.keyring import KeyringRecord, TokenStorage
+from refreshable_sso.tokens.device import DeviceCodeProvider
+from refreshable_sso.tokens.login_options import LoginOptions
 
 SSO_SESSION = "vault"
 
@@ -123,3 +126,75 @@ def test_no_dbus_session_gives_the_clear_error_naming_the_fix(tmp_path: Path) ->
     assert "dbus-run-session" in message
     assert "--storage file" in message
     assert not any(tmp_path.rglob("*.json"))
+
+
+def test_login_options_carry_the_storage_to_the_providers(sso_emulator: Emulator) -> None:
+    """``token_storage``/``token_export`` are ``LoginOptions`` fields (None: the defaults), and
+    the provider built from them keeps its token and client registration in the keyring."""
+    options = LoginOptions(token_storage="keyring", token_export="none")
+    assert options.storage() == TokenStorage("keyring", "none")
+    assert LoginOptions(token_storage=None, token_export=None).storage() == TokenStorage()
+    with pytest.raises(ConfigurationError) as caught:
+        LoginOptions(token_storage="vault")
+    assert "token_storage" in str(caught.value)
+    provider = DeviceCodeProvider(
+        sso_emulator.start_url, sso_emulator.region, sso_session_name=SSO_SESSION, options=options
+    )
+    assert provider.options is options
+    assert isinstance(provider.registrar.file, KeyringRecord)
+    assert isinstance(provider.token_cache.file, KeyringRecord)
+    assert provider.token_cache.export_file is not None  # "none": removed on every save
+    with pytest.raises(ConfigurationError, match="token_storage"):
+        login(
+            sso_emulator.start_url,
+            sso_emulator.region,
+            sso_session_name=SSO_SESSION,
+            token_storage="keyring",
+            options=LoginOptions(),
+        )
+
+
+@pytest.mark.parametrize("front_door", ["sync", "async"])
+def test_both_sessions_hand_the_storage_to_the_whole_login_chain(
+    sso_emulator: Emulator, tmp_path: Path, front_door: str
+) -> None:
+    """The session core takes ``token_storage``/``token_export`` for both front doors, and the
+    token reader, the login policy and the sign-in's options all keep to the keyring."""
+    if front_door == "async":
+        pytest.importorskip("aiobotocore")
+        from refreshable_sso.aio import AioSSORefreshableSession as session_class
+    else:
+        from refreshable_sso.session import SSORefreshableSession as session_class
+    session = session_class(
+        start_url=sso_emulator.start_url,
+        sso_region=sso_emulator.region,
+        account_id=sso_emulator.default_account_id,
+        role_name=sso_emulator.default_role_name,
+        sso_session_name=SSO_SESSION,
+        region_name="us-east-1",
+        login="auto",
+        login_flow="device",
+        token_cache_dir=tmp_path,
+        endpoints={"sso": sso_emulator.url, "sso_oidc": sso_emulator.url},
+        defer_refresh=True,
+        token_storage="keyring",
+        token_export="none",
+    )
+    assert session.sso_config.storage() == TokenStorage("keyring", "none")
+    policy = session._login_policy
+    assert policy is not None
+    interactive = policy.interactive
+    assert isinstance(interactive, DeviceCodeProvider)
+    assert interactive.options.storage() == TokenStorage("keyring", "none")
+    assert interactive.token_cache is policy.token_cache
+    assert isinstance(policy.token_cache.file, KeyringRecord)
+    assert isinstance(interactive.registrar.file, KeyringRecord)
+    with pytest.raises(ConfigurationError, match="token_export"):
+        session_class(
+            start_url=sso_emulator.start_url,
+            sso_region=sso_emulator.region,
+            account_id=sso_emulator.default_account_id,
+            role_name=sso_emulator.default_role_name,
+            token_storage="keyring",
+            token_export="all",
+        )
