@@ -21,7 +21,7 @@ from botocore.credentials import CredentialResolver, Credentials
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.loaders import Loader, create_loader
 
-from refreshable_sso import _redact
+from refreshable_sso import _botocore, _redact
 from refreshable_sso._paused_gc import JSONFileLoaderWithoutGC
 
 if TYPE_CHECKING:
@@ -132,11 +132,11 @@ def _client(
         session: Any = _isolated[1]
         # The object itself, not a frozen copy: a re-sent request (a retry, the session's
         # ExpiredToken hook) is signed with whatever the credentials hold by then.
-        session._credentials = credentials
+        _botocore.set_session_credentials(session, credentials)
         try:
             return session.create_client(service, **kwargs)
         finally:
-            session._credentials = None
+            _botocore.set_session_credentials(session, None)
 
 
 def sso_client(

@@ -69,6 +69,8 @@ def build_token_provider(
         oidc_endpoint_url=config.endpoints.sso_oidc,
         cache_dir=token_cache_dir,
         http=http,
+        # a mapping holds the client registration too: nothing of the sign-in goes to disk
+        token_cache=token_mapping,
     )
     # where the token really lives: the cached reader's file, or the session's mapping
     store = cached.cache if cached is not None else None

@@ -19,8 +19,7 @@ import hashlib
 import json
 import logging
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +29,7 @@ from botocore.credentials import Credentials, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
+from refreshable_sso import _botocore, _clock
 from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, status_code, sts_client
 from refreshable_sso._paths import cli_cache_dir
 from refreshable_sso.cachefile import FileVersion, JsonCacheFile
@@ -110,7 +110,7 @@ class AssumedCredentials:
         )
 
     def seconds_left(self) -> float:
-        return (self.expiration - datetime.now(timezone.utc)).total_seconds()
+        return (self.expiration - _clock.now()).total_seconds()
 
     @property
     def account_id(self) -> str | None:
@@ -165,7 +165,12 @@ def _usable(creds: AssumedCredentials, obtained_at: float, min_remaining: float)
 
 
 class AssumeRoleFetcher:
-    """Fetches (and shares) the credentials of one hop, signed with ``source``."""
+    """Fetches (and shares) the credentials of one hop, signed with ``source``.
+
+    The hop's credentials are cached in ``cache_dir`` (the AWS CLI's ``~/.aws/cli/cache``) or,
+    when ``credential_cache`` is a dict-like store, under the same key in it (nothing on disk);
+    ``use_cache=False`` keeps them in memory only.
+    """
 
     def __init__(
         self,
@@ -178,6 +183,7 @@ class AssumeRoleFetcher:
         cache_dir: Path | None = None,
         use_cache: bool = True,
         min_remaining: float = 900.0,
+        credential_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.source = source
         self.config = config
@@ -186,9 +192,16 @@ class AssumeRoleFetcher:
         self._endpoint_url = sts_endpoint_url
         self._http = http
         self._kwargs = assume_role_kwargs(config)
-        self.entry = JsonCacheFile(cache_path(self._kwargs, cache_dir)) if use_cache else None
+        self.entry: JsonCacheFile | None = None
+        if use_cache and credential_cache is not None:
+            from refreshable_sso.mappingstore import mapping_file
+
+            path = cache_path(self._kwargs, cache_dir)
+            self.entry = mapping_file(credential_cache, path, "credential_cache")
+        elif use_cache:
+            self.entry = JsonCacheFile(cache_path(self._kwargs, cache_dir))
         # Like botocore: a generated session name, left out of the cache key.
-        self.session_name = config.role_session_name or f"refreshable-sso-{int(time.time())}"
+        self.session_name = config.role_session_name or f"refreshable-sso-{int(_clock.wall())}"
         self._mfa: MfaTokenProvider | None = (
             mfa_token_provider(config.mfa_token_provider)
             if config.mfa_token_provider is not None
@@ -221,7 +234,7 @@ class AssumeRoleFetcher:
                 return memo[0]
             entry = self.entry
             if entry is None:
-                return self._remember(self._call(), time.time())
+                return self._remember(self._call(), _clock.wall())
             found = self._from_disk(entry)
             if found is not None:
                 return found
@@ -236,7 +249,7 @@ class AssumeRoleFetcher:
                     entry.write(creds.to_cache_dict())
                 except CacheFileError as exc:
                     logger.warning("Could not cache assumed-role credentials: %s", exc)
-                return self._remember(creds, time.time())
+                return self._remember(creds, _clock.wall())
 
     def invalidate(self) -> None:
         """Forget this hop's credentials (memory and disk); the next fetch assumes the role."""
@@ -328,20 +341,20 @@ class AssumeRoleFetcher:
 
 
 def _obtained_at(version: FileVersion) -> float:
-    return version.mtime_ns / 1e9
+    return _clock.from_system_time(version.mtime_ns / 1e9)
 
 
 def refreshable(fetch: Fetch, advisory: float, mandatory: float) -> DeferredRefreshableCredentials:
     """botocore refreshable credentials over ``fetch`` with the session's windows."""
-    creds = DeferredRefreshableCredentials(refresh_using=fetch, method=METHOD)
-    internals: Any = creds
-    internals._advisory_refresh_timeout = advisory
-    internals._mandatory_refresh_timeout = mandatory
-    return creds
+    return _botocore.deferred_credentials(fetch, METHOD, advisory, mandatory)
 
 
 class RoleChain:
-    """The SSO role credentials (``base``) followed by one or more AssumeRole hops."""
+    """The SSO role credentials (``base``) followed by one or more AssumeRole hops.
+
+    ``cache_dir``, ``use_cache`` and ``credential_cache`` say where each hop caches its
+    credentials (see :class:`AssumeRoleFetcher`).
+    """
 
     def __init__(
         self,
@@ -355,6 +368,7 @@ class RoleChain:
         http: HttpSettings = DEFAULT_HTTP,
         cache_dir: Path | None = None,
         use_cache: bool = True,
+        credential_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         if not hops:
             raise ValueError("RoleChain needs at least one hop")
@@ -372,6 +386,7 @@ class RoleChain:
                 cache_dir=cache_dir,
                 use_cache=use_cache,
                 min_remaining=advisory_timeout,
+                credential_cache=credential_cache,
             )
             self.fetchers.append(fetcher)
             source = refreshable(fetcher.fetch, advisory_timeout, mandatory_timeout)

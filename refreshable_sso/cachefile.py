@@ -13,6 +13,10 @@ one place that knows how to read and write such a file safely:
   lock folder beside the cache folder, see ``_paths.lock_dir``: filelock leaves its files
   behind, and the AWS CLI's folders must hold only its files) that also serialises threads
   of one process, and is reentrant within a thread;
+* a write killed between creating its temp file and renaming it (kill -9, power loss) leaves
+  a ``.<name>.<random>.tmp`` file holding the secret; the next write in that folder removes
+  such leftovers of ours once they are older than ``STALE_TEMP_SECONDS`` (a live write never
+  takes that long), and never touches a file whose name is not one of our temp names;
 * a corrupt file (truncated, not JSON, not an object) is logged, moved aside to
   ``<stem>.corrupt`` so nothing is lost, and then treated as absent;
 * a file we cannot read or write (permissions, a "directory" that is a file) raises
@@ -28,6 +32,7 @@ import errno
 import json
 import logging
 import os
+import re
 import stat
 import tempfile
 import threading
@@ -39,6 +44,7 @@ from typing import Any, NamedTuple
 
 import filelock
 
+from refreshable_sso import _clock
 from refreshable_sso._paths import lock_path_for
 from refreshable_sso.errors import CacheFileError
 
@@ -56,9 +62,76 @@ LOCK_POLL_INTERVAL = 0.005
 # caught mid-write: look again after this long before declaring it corrupt.
 _SETTLE_SECONDS = 0.05
 
+#: A temp file of ours older than this is a write that was killed before its rename: the next
+#: writer in the folder removes it (it holds what the killed write was saving, maybe a token).
+STALE_TEMP_SECONDS = 5 * 60.0
+# What tempfile.mkstemp puts between our prefix and suffix (its _RandomNameSequence).
+_TEMP_RANDOM = r"[a-z0-9_]{8}"
+_TEMP_PREFIX = "."
+_TEMP_SUFFIX = ".tmp"
+# Temp files of any of our cache files (``<sha1>.json``, also ``<sha1>.sign-in.json``): nobody
+# else names a file like that (botocore's JSONFileCache makes ``tmpXXXXXXXX.tmp``).
+_OUR_CACHE_TEMP = re.compile(
+    rf"\.[0-9a-f]{{40}}(?:\.sign-in)?\.json\.{_TEMP_RANDOM}{re.escape(_TEMP_SUFFIX)}"
+)
+
 _warned_dirs: set[Path] = set()
 _warned_files: set[Path] = set()
 _warned_dirs_lock = threading.Lock()
+
+
+def wall_time() -> float:
+    """Seconds since the epoch, for comparing with file times written by any process.
+
+    The real clock on purpose (see ``_clock``): a temp file's age is a fact of the file
+    system, which a test's virtual clock does not move.
+    """
+    return _clock.SYSTEM.wall()
+
+
+def _temp_pattern(name: str) -> re.Pattern[str]:
+    """The names ``write()`` gives the temp files of the file called ``name``."""
+    return re.compile(
+        rf"{re.escape(_TEMP_PREFIX + name + '.')}{_TEMP_RANDOM}{re.escape(_TEMP_SUFFIX)}"
+    )
+
+
+def remove_stale_temp_files(
+    directory: Path, name: str, *, older_than: float = STALE_TEMP_SECONDS
+) -> list[Path]:
+    """Remove temp files of ours in ``directory`` older than ``older_than`` seconds.
+
+    ``name`` is the cache file being written: its temp files (``.<name>.<random>.tmp``) and
+    those of any ``<sha1>.json`` cache file of ours count; any other file is never touched,
+    whatever its age. Best effort: a file that vanishes or cannot be removed is skipped.
+    Returns what was removed.
+    """
+    ours = _temp_pattern(name)
+    cutoff = wall_time() - older_than
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (ours.fullmatch(entry.name) or _OUR_CACHE_TEMP.fullmatch(entry.name)):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode) or st.st_mtime > cutoff:
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    if removed:
+        logger.warning(
+            "Removed %d temporary file(s) an interrupted write left in %s: %s",
+            len(removed),
+            directory,
+            ", ".join(sorted(path.name for path in removed)),
+        )
+    return removed
 
 
 class CacheLockTimeoutError(CacheFileError):
@@ -371,7 +444,7 @@ class JsonCacheFile:
         directory = self.path.parent
         try:
             fd, temp_name = tempfile.mkstemp(
-                dir=directory, prefix=f".{self.path.name}.", suffix=".tmp"
+                dir=directory, prefix=f"{_TEMP_PREFIX}{self.path.name}.", suffix=_TEMP_SUFFIX
             )
         except OSError as exc:
             raise CacheFileError(self.path, _fix_hint(self.path, exc)) from exc
@@ -391,6 +464,8 @@ class JsonCacheFile:
                 os.unlink(temp_name)
             raise
         self._sync_dir(directory)
+        # Writers of a file hold its lock; a killed one leaves its temp file behind.
+        remove_stale_temp_files(directory, self.path.name)
 
     @staticmethod
     def _sync_dir(directory: Path) -> None:
@@ -463,8 +538,11 @@ __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
     "DIR_MODE",
     "FILE_MODE",
+    "STALE_TEMP_SECONDS",
     "CacheLockTimeoutError",
     "FileVersion",
     "JsonCacheFile",
     "make_private_dirs",
+    "remove_stale_temp_files",
+    "wall_time",
 ]

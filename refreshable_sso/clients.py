@@ -27,6 +27,7 @@ import boto3
 from botocore.config import Config
 from cachetools import Cache, LFUCache, LRUCache
 
+from refreshable_sso import _botocore
 from refreshable_sso.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -142,8 +143,8 @@ def _options(config: Config) -> dict[str, Any]:
     drops that attribute we fall back to every public option's current value. botocore rewrites
     ``retries={"max_attempts": n}`` to ``{"total_max_attempts": n + 1}``; both spell one key.
     """
-    options = getattr(config, "_user_provided_options", None)
-    if not isinstance(options, dict):
+    options = _botocore.user_provided_options(config)
+    if options is None:
         options = {name: getattr(config, name, None) for name in Config.OPTION_DEFAULTS}
     retries = options.get("retries")
     if isinstance(retries, Mapping) and "max_attempts" in retries:

@@ -5,7 +5,8 @@ only translates arguments and results and delegates: sessions are
 :class:`~refreshable_sso.SSORefreshableSession`, sign-in is our device-code provider, listings
 are :mod:`refreshable_sso.discovery`, and ``sso_cache``/``credential_cache`` dicts go to the
 mapping stores (:mod:`refreshable_sso.mappingstore`), with the same keys and values
-aws-sso-lib and botocore use. ``list_assignments`` is :func:`refreshable_sso.admin.list_assignments`.
+aws-sso-lib and botocore use. A sign-in into an ``sso_cache`` dict keeps the OIDC client
+registration in that dict too (as aws-sso-lib does) and writes nothing to disk. ``list_assignments`` is :func:`refreshable_sso.admin.list_assignments`.
 This ``login`` is aws-sso-lib's; :func:`refreshable_sso.login` keeps its own signature.
 """
 
@@ -24,7 +25,6 @@ from refreshable_sso.signin import DEFAULT_MIN_VALID
 from refreshable_sso.tokens.base import SSOToken, format_cache_time
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.device import DeviceCodeProvider
-from refreshable_sso.tokens.store import TokenCache
 
 CacheMapping = MutableMapping[str, Any]
 UserAuthHandler = Callable[..., Any]
@@ -110,9 +110,8 @@ def login(
         message=message if isinstance(message, str) else None,
         prompt_callback=_prompt(user_auth_handler),
         notifier=_notifier(message, outfile),
+        token_cache=sso_cache,  # the token and the client registration, as aws-sso-lib keeps them
     )
-    if sso_cache is not None:
-        provider.token_cache = TokenCache(start_url, mapping=sso_cache)
     return _token_dict(provider.login())
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import MutableMapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
@@ -34,7 +33,7 @@ from botocore.exceptions import (
 )
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from refreshable_sso import _redact, _reuse
+from refreshable_sso import _clock, _redact, _reuse
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
     HttpSettings,
@@ -51,7 +50,6 @@ from refreshable_sso.tokens.base import (
     TokenProvider,
     format_cache_time,
     parse_cache_time,
-    utcnow,
 )
 
 if TYPE_CHECKING:
@@ -142,7 +140,7 @@ class RoleCredentials(BaseModel):
 
     def seconds_left(self, now: datetime | None = None) -> float:
         """Seconds until these credentials expire (negative once they have)."""
-        return (self.expiration - (now or utcnow())).total_seconds()
+        return (self.expiration - (now or _clock.now())).total_seconds()
 
     def expiration_text(self) -> str:
         """The expiry as the AWS CLI writes it, plus milliseconds when it has them.
@@ -345,7 +343,7 @@ class RoleCredentialFetcher:
         self.fetch_count = 0  # GetRoleCredentials calls this fetcher made
         self.last_refreshed_at: datetime | None = None
         self.clock_skew = 0.0  # local minus server clock at the last fetch, seconds
-        # (time.monotonic() before which no new fetch is made, why): expired-on-arrival backoff
+        # (_clock.monotonic() before which no new fetch is made, why): expired-on-arrival backoff
         self._backoff: tuple[float, str] | None = None
 
     def __repr__(self) -> str:
@@ -383,7 +381,7 @@ class RoleCredentialFetcher:
             credentials = self._fetch_new()
             memo = self._memo
             if memo is None or memo[0] is not credentials:  # new, not read from disk
-                self._memo = (credentials, time.time())
+                self._memo = (credentials, _clock.wall())
             return credentials
 
     def _respect_backoff(self) -> None:
@@ -392,7 +390,7 @@ class RoleCredentialFetcher:
         if backoff is None:
             return
         not_before, explain = backoff
-        if time.monotonic() < not_before:
+        if _clock.monotonic() < not_before:
             raise self._expired_on_arrival(explain)
         self._backoff = None
 
@@ -410,7 +408,7 @@ class RoleCredentialFetcher:
         credentials, version = entry.load()
         if credentials is None or version is None:
             return None
-        obtained_at = version.mtime_ns / 1e9
+        obtained_at = _clock.from_system_time(version.mtime_ns / 1e9)
         if not _usable_for(credentials, obtained_at, self.min_remaining):
             return None
         self._memo = (credentials, obtained_at)
@@ -472,7 +470,7 @@ class RoleCredentialFetcher:
         return self._client
 
     def _call(self, token: SSOToken) -> RoleCredentials:
-        started = time.monotonic()  # the caller's wait includes building the client
+        started = _clock.monotonic()  # the caller's wait includes building the client
         client = self._sso()
         try:
             response = client.get_role_credentials(
@@ -480,13 +478,13 @@ class RoleCredentialFetcher:
                 accountId=self.account_id,
                 accessToken=token.access_token.get_secret_value(),
             )
-            received_at = time.time()
+            received_at = _clock.wall()
         except ClientError as exc:
             if error_code(exc) == "UnauthorizedException":
                 raise _Rejected() from exc
             raise self._client_error(exc) from exc
         except BotoCoreError as exc:
-            raise self._transport_error(exc, time.monotonic() - started) from exc
+            raise self._transport_error(exc, _clock.monotonic() - started) from exc
         try:
             credentials = RoleCredentials.from_api(response.get("roleCredentials"), self.account_id)
         except ValueError as exc:
@@ -496,7 +494,7 @@ class RoleCredentialFetcher:
                 role_name=self.role_name,
             ) from exc
         self.fetch_count += 1
-        self.last_refreshed_at = utcnow()
+        self.last_refreshed_at = _clock.now()
         credentials = self._on_local_clock(credentials, server_date(response), received_at)
         logger.info(
             "Got role credentials for role %s in account %s; valid until %s",
@@ -532,7 +530,7 @@ class RoleCredentialFetcher:
                 f"{_describe_skew(skew)}); check the system clock (NTP). Retrying at most once "
                 f"every {EXPIRED_ON_ARRIVAL_BACKOFF:g} s"
             )
-            self._backoff = (time.monotonic() + EXPIRED_ON_ARRIVAL_BACKOFF, explain)
+            self._backoff = (_clock.monotonic() + EXPIRED_ON_ARRIVAL_BACKOFF, explain)
             raise self._expired_on_arrival(explain)
         return adjusted
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from typing import TYPE_CHECKING, TypedDict
 
 from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
 
+from refreshable_sso import _clock
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
     HttpSettings,
@@ -125,7 +125,7 @@ def get_caller_identity(
     A session passes its ``expired_token_hook``, so a call whose credentials expired on the way
     (or that a skewed server clock rejects) is re-signed once, as on the session's own clients.
     """
-    started = time.monotonic()
+    started = _clock.monotonic()
     try:
         client = sts_client(region, credentials, endpoint_url=endpoint_url, http=http)
         if expired_token_hook is not None:
@@ -142,7 +142,7 @@ def get_caller_identity(
         ) from exc
     except BotoCoreError as exc:
         if is_timeout(exc):
-            waited = describe_wait(exc, http, time.monotonic() - started)
+            waited = describe_wait(exc, http, _clock.monotonic() - started)
             raise IdentityError(
                 f"sts:GetCallerIdentity failed: STS {waited} ({exc}); check the network or "
                 "the STS endpoint (AWS_ENDPOINT_URL_STS)"

@@ -8,9 +8,14 @@ passed as their cache, so one dict can be shared with them.
 
 Guarantees (documented in docs/admin.md, "Dict-like caches"): threads of one process that use the same mapping
 object take turns under one lock per key, as they do for files; other processes are not
-coordinated (a mapping backed by shared storage must bring its own locking). Values are
-copied in and out, so the caller's mapping never aliases our state. A value that is not a
-usable object is dropped (logged), as a corrupt file is set aside.
+coordinated (a mapping backed by shared storage must bring its own locking). Those locks live
+in this process only, so a mapping-backed cache writes nothing to disk, lock files included.
+Values are copied in and out, so the caller's mapping never aliases our state. A value that
+is not a usable object is dropped (logged), as a corrupt file is set aside.
+
+The state shared by the users of one mapping (its locks, our private records) is found by the
+mapping's ``id`` but never refers to the mapping: a caller's mapping lives exactly as long as
+the caller and our objects over it keep it, and the state goes with the last of those.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Iterator, MutableMapping
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timezone
@@ -38,29 +44,69 @@ logger = logging.getLogger(__name__)
 
 CacheMapping = MutableMapping[str, Any]
 
-# One lock per (mapping, key); the mapping is held so its id cannot be reused meanwhile.
-_locks: dict[tuple[int, str], tuple[CacheMapping, threading.RLock]] = {}
-_locks_guard = threading.Lock()
-# id(mapping) -> (mapping, our private records beside it); held likewise, so ids stay unique.
-_private: dict[int, tuple[CacheMapping, dict[str, Any]]] = {}
+
+class _Shared:
+    """What every user of one caller mapping shares in this process (never the mapping)."""
+
+    __slots__ = ("locks", "login_locks", "private", "users")
+
+    def __init__(self) -> None:
+        self.locks: dict[str, threading.RLock] = {}  # one per key (records of ours apart)
+        self.login_locks: dict[str, threading.Lock] = {}  # one sign-in at a time per token key
+        self.private: dict[str, Any] = {}  # our records that must not go into the mapping
+        self.users = 0  # live MappingCacheFile objects over the mapping
 
 
-def _lock_for(mapping: CacheMapping, key: str) -> threading.RLock:
-    with _locks_guard:
-        found = _locks.get((id(mapping), key))
-        if found is None:
-            found = _locks[(id(mapping), key)] = (mapping, threading.RLock())
-        return found[1]
+# id(mapping) -> what its users share. Nothing here refers to a caller's mapping: each user
+# holds its mapping itself (so the id cannot be reused while the entry has users), and a
+# finalizer on each user counts it out when it is collected. A plain dict cannot be weakly
+# referenced, so the users are what is tracked, not the mapping.
+_shared: dict[int, _Shared] = {}
+_guard = threading.Lock()
+# ids of mappings whose user was collected; a finalizer may run while this thread holds
+# _guard (the collector runs anywhere), so it only appends here and tries the guard.
+_departed: list[int] = []
 
 
-def private_records(mapping: CacheMapping) -> dict[str, Any]:
-    """A process-local dict that belongs to ``mapping``, for records of ours that must not go
-    into the caller's store (it holds only what botocore would put there)."""
-    with _locks_guard:
-        found = _private.get(id(mapping))
-        if found is None:
-            found = _private[id(mapping)] = (mapping, {})
-        return found[1]
+def _count_out_departed() -> None:
+    """Apply the queued departures (with _guard held)."""
+    while _departed:
+        key = _departed.pop()
+        state = _shared.get(key)
+        if state is not None:
+            state.users -= 1
+            if state.users <= 0:
+                del _shared[key]
+
+
+def _depart(key: int) -> None:
+    """A user of the mapping with id ``key`` was collected (a finalizer: must never block)."""
+    _departed.append(key)
+    if _guard.acquire(blocking=False):
+        try:
+            _count_out_departed()
+        finally:
+            _guard.release()
+
+
+def _join(mapping: CacheMapping, user: object) -> _Shared:
+    """The state shared by the users of ``mapping``; ``user`` (which holds ``mapping``) counts
+    as one until it is collected."""
+    with _guard:
+        _count_out_departed()  # before the lookup: a dead mapping's id may be reused now
+        state = _shared.get(id(mapping))
+        if state is None:
+            state = _shared[id(mapping)] = _Shared()
+        state.users += 1
+    weakref.finalize(user, _depart, id(mapping))
+    return state
+
+
+def tracked_mappings() -> int:
+    """How many caller mappings have live users of ours in this process (for tests)."""
+    with _guard:
+        _count_out_departed()
+        return len(_shared)
 
 
 def _jsonable(value: Any) -> Any:
@@ -79,14 +125,30 @@ def _jsonable(value: Any) -> Any:
 
 
 class MappingCacheFile(JsonCacheFile):
-    """One JSON object stored under ``key`` of ``mapping`` (the file API, no file)."""
+    """One JSON object stored under ``key`` of ``mapping`` (the file API, no file).
 
-    def __init__(self, mapping: CacheMapping, key: str, label: str) -> None:
+    ``private=True`` keeps the object beside ``mapping`` instead, in this process: for
+    records of ours that must not go into the caller's store. Locks are in-process and
+    shared by every ``MappingCacheFile`` over the same mapping object; no lock file exists.
+    """
+
+    def __init__(
+        self, mapping: CacheMapping, key: str, label: str, *, private: bool = False
+    ) -> None:
         super().__init__(Path(label))
-        self.mapping = mapping
+        self.owner = mapping  # held: its id names the shared state while we live
         self.key = key
-        self._lock = _lock_for(mapping, key)
+        self._shared = _join(mapping, self)
+        self.mapping: CacheMapping = self._shared.private if private else mapping
+        name = f"private:{key}" if private else key
+        with _guard:
+            self._lock = self._shared.locks.setdefault(name, threading.RLock())
         self._seen: tuple[str, int] | None = None  # (content digest, first seen at, ns)
+
+    def sign_in_lock(self) -> threading.Lock:
+        """The in-process lock that lets one sign-in at a time store into this key."""
+        with _guard:
+            return self._shared.login_locks.setdefault(self.key, threading.Lock())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(key={self.key!r}, mapping={type(self.mapping).__name__})"
@@ -174,4 +236,10 @@ def mapping_file(mapping: CacheMapping, path: Path, what: str) -> MappingCacheFi
     return MappingCacheFile(mapping, path.stem, f"<{what}>/{path.stem}")
 
 
-__all__ = ["CacheMapping", "MappingCacheFile", "mapping_file", "private_records"]
+def private_file(mapping: CacheMapping, path: Path, what: str) -> MappingCacheFile:
+    """Our record for the side file at ``path``, kept in this process beside ``mapping``
+    (never in it: it holds only what botocore would put there)."""
+    return MappingCacheFile(mapping, path.stem, f"<{what}>/{path.stem}", private=True)
+
+
+__all__ = ["CacheMapping", "MappingCacheFile", "mapping_file", "private_file", "tracked_mappings"]

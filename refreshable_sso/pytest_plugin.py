@@ -5,7 +5,10 @@ use them to test its own SSO code offline:
 
 * ``sso_emulator`` - a started emulator (``auto_approve=True``, default lifetimes);
 * ``sso_emulator_factory(**options)`` - start emulators with your own options;
-* ``sso_emulator_env`` - ``sso_emulator`` with its ``AWS_ENDPOINT_URL_*`` variables set.
+* ``sso_emulator_env`` - ``sso_emulator`` with its ``AWS_ENDPOINT_URL_*`` variables set;
+* ``shared_clock`` - one virtual clock for the library and the emulators of the test:
+  ``shared_clock.advance(3600)`` (or ``sso_emulator.clock.advance(3600)``) ages tokens and
+  credentials on both sides at once, so an expiry is a call instead of a sleep.
 
 pytest loads this module in every run of every project that has refreshable_sso installed, so
 it imports nothing heavy: the emulator (and with it botocore) is imported when a fixture is
@@ -20,19 +23,43 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from refreshable_sso._clock import OffsetClock
     from refreshable_sso.emulator import Emulator
 
 EmulatorFactory = Callable[..., "Emulator"]
 
 
 @pytest.fixture
-def sso_emulator_factory() -> Iterator[EmulatorFactory]:
-    """Start emulators with any :class:`Emulator` options; all are stopped at teardown."""
+def shared_clock() -> Iterator[OffsetClock]:
+    """A virtual clock installed as the library's clock for this test (restored afterwards).
+
+    Emulators the test starts through ``sso_emulator`` / ``sso_emulator_factory`` read the same
+    clock, so advancing it moves the library's and the emulator's view of time together.
+    """
+    from refreshable_sso._clock import OffsetClock, use_clock
+
+    clock = OffsetClock()
+    with use_clock(clock):
+        yield clock
+
+
+@pytest.fixture
+def sso_emulator_factory(request: pytest.FixtureRequest) -> Iterator[EmulatorFactory]:
+    """Start emulators with any :class:`Emulator` options; all are stopped at teardown.
+
+    When the test also uses ``shared_clock``, every emulator reads that clock (unless the
+    test passes its own ``clock=``).
+    """
     from refreshable_sso.emulator import Emulator
 
     started: list[Emulator] = []
+    shared = (
+        request.getfixturevalue("shared_clock") if "shared_clock" in request.fixturenames else None
+    )
 
     def factory(**options: Any) -> Emulator:
+        if shared is not None:
+            options.setdefault("clock", shared)
         emulator = Emulator(**options).start()
         started.append(emulator)
         return emulator

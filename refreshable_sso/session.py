@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import boto3
 from botocore.credentials import RefreshableCredentials
 
-from refreshable_sso import _pickling, _redact, _wiring, shared_loader
+from refreshable_sso import _botocore, _clock, _pickling, _redact, _wiring, shared_loader
 from refreshable_sso.assume import RoleChain
 from refreshable_sso.clients import CacheInfo, ClientCache
 from refreshable_sso.config import (
@@ -47,7 +47,7 @@ from refreshable_sso.fast_credentials import (
 from refreshable_sso.identity import Identity, get_caller_identity, iam_role_arn
 from refreshable_sso.profiles import load_profile_chain
 from refreshable_sso.sign_in_watch import DEFAULT_BEFORE, SignInCallback, SignInWatch
-from refreshable_sso.tokens.base import TokenProvider, utcnow
+from refreshable_sso.tokens.base import TokenProvider
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.store import TokenCache
 
@@ -249,8 +249,8 @@ class SSORefreshableSession(boto3.Session):
         self._create_resource = super().resource
         self._role_credentials = self._build_credentials()
         # Every client, resource and get_credentials() of this session reads this object.
-        core: Any = self._session
-        core._credentials = self._role_credentials
+        core: Any = _botocore.core_session(self)
+        _botocore.set_session_credentials(core, self._role_credentials)
         # A server's ExpiredToken / InvalidClientTokenId: one forced refresh per generation.
         self._expired_token_hook = ExpiredTokenHook(
             self._current_access_key, self.refresh_credentials
@@ -385,6 +385,7 @@ class SSORefreshableSession(boto3.Session):
             http=self._http,
             cache_dir=self._credential_cache_dir,
             use_cache=self._cache_credentials,
+            credential_cache=self._credential_mapping,
         )
 
     @property
@@ -480,9 +481,9 @@ class SSORefreshableSession(boto3.Session):
                 method=CREDENTIAL_METHOD,
             )
         # Set on the instance in both modes: DeferredRefreshableCredentials takes no timeouts.
-        internals: Any = credentials
-        internals._advisory_refresh_timeout = refresh.advisory_timeout
-        internals._mandatory_refresh_timeout = refresh.mandatory_timeout
+        _botocore.set_refresh_windows(
+            credentials, refresh.advisory_timeout, refresh.mandatory_timeout
+        )
         return credentials
 
     def _fetch_role_credentials(self) -> dict[str, str]:
@@ -496,7 +497,7 @@ class SSORefreshableSession(boto3.Session):
                 raise
             raise named from exc
         with self._state_lock:
-            self._last_refresh = utcnow()
+            self._last_refresh = _clock.now()
             self._refresh_count += 1
         logger.debug(
             "role credentials for %s in %s handed to botocore; they expire at %s",
@@ -537,12 +538,7 @@ class SSORefreshableSession(boto3.Session):
 
     def refreshable_credentials(self) -> TemporaryCredentials:
         """The current role credentials (refreshed first if due) with their expiry."""
-        source: Any = self._role_credentials
-        for _ in range(3):
-            frozen = source.get_frozen_credentials()
-            expiry: datetime | None = source._expiry_time
-            if frozen is source._frozen_credentials:
-                break  # expiry belongs to this snapshot (no refresh slipped in between)
+        frozen, expiry = _botocore.frozen_with_expiry(self._role_credentials)
         return TemporaryCredentials(
             str(frozen.access_key), str(frozen.secret_key), str(frozen.token or ""), expiry
         )
@@ -555,9 +551,7 @@ class SSORefreshableSession(boto3.Session):
     @property
     def credentials_expiration(self) -> datetime | None:
         """When the current role credentials expire (None before the first fetch when deferred)."""
-        source: Any = self._role_credentials
-        expiry: datetime | None = source._expiry_time
-        return expiry
+        return _botocore.expiry_time(self._role_credentials)
 
     @property
     def expiration_time(self) -> datetime | None:
@@ -589,22 +583,17 @@ class SSORefreshableSession(boto3.Session):
         ``LoginRequiredError`` / ``CredentialRefreshError`` so a caller can act before the
         credentials actually run out.
         """
-        source: Any = self._role_credentials
-        if source.refresh_needed():
-            # botocore's own lock and refresh step, run as a mandatory refresh so failures raise.
-            with source._refresh_lock:
-                if source.refresh_needed():
-                    source._protected_refresh(is_mandatory=True)
+        # botocore's own lock and refresh step, run as a mandatory refresh so failures raise.
+        _botocore.refresh_now(self._role_credentials, only_if_needed=True)
         return self.refreshable_credentials()
 
     def refresh_credentials(self, force: bool = True) -> TemporaryCredentials:
         """Get new role credentials now (``force``: even if the current ones are fresh)."""
         if not force:
             return self.ensure_valid_credentials()
-        source: Any = self._role_credentials
-        with source._refresh_lock:
-            (self._chain or self._fetcher).invalidate()
-            source._protected_refresh(is_mandatory=True)
+        _botocore.refresh_now(
+            self._role_credentials, before=(self._chain or self._fetcher).invalidate
+        )
         return self.refreshable_credentials()
 
     # -- the sign-in session ------------------------------------------------------------------

@@ -23,7 +23,7 @@ import botocore.session
 from botocore.exceptions import ProfileNotFound
 from botocore.loaders import Loader
 
-from refreshable_sso import _aws
+from refreshable_sso import _aws, _botocore
 
 # boto3's resource models; boto3.Session appends this folder to its loader on every __init__.
 BOTO3_DATA_PATH = os.path.join(os.path.dirname(boto3.__file__), "data")
@@ -51,9 +51,8 @@ def shared_loader(data_path: str | None = None) -> Loader:
         loader = _loaders.get(data_path)
         if loader is None:
             loader = _aws._loader() if data_path is None else _aws.new_loader(data_path)
-            internals: Any = loader
-            if not isinstance(internals._search_paths, _SearchPaths):
-                internals._search_paths = _SearchPaths(internals._search_paths)
+            if not isinstance(loader.search_paths, _SearchPaths):
+                _botocore.replace_search_paths(loader, _SearchPaths(loader.search_paths))
             _loaders[data_path] = loader
     loader.search_paths.append(BOTO3_DATA_PATH)
     return loader
@@ -76,7 +75,7 @@ def botocore_session(
 
 def data_loader(session: Any) -> Loader:
     """The data loader a boto3 or botocore session uses."""
-    core = getattr(session, "_session", session)
+    core = _botocore.core_session(session)
     loader: Loader = core.get_component("data_loader")
     return loader
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from refreshable_sso.tokens.base import SSOToken, utcnow
+from refreshable_sso import _clock
+from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.store import TokenCache
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class SignInWatch:
 
     def remaining(self) -> timedelta | None:
         end = self.expires_at()
-        return None if end is None else end - utcnow()
+        return None if end is None else end - _clock.now()
 
     # -- acting on it ----------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ class SignInWatch:
             except Exception:
                 logger.exception("sign-in watch: could not read the sign-in; retrying later")
                 plan = []
-            now = utcnow()
+            now = _clock.now()
             due = [item for item in plan if item[0] <= now]
             for item in due:
                 self._act(item)
@@ -178,7 +179,7 @@ class SignInWatch:
             wait = _MAX_WAIT
             if pending:
                 wait = min(wait, min(item[0] for item in pending).timestamp() - now.timestamp())
-            self._wake.wait(max(0.05, wait))
+            _clock.wait(self._wake, max(0.05, wait))  # a test clock's advance() ends it
             self._wake.clear()
 
     def _act(self, item: tuple[datetime, str, object]) -> None:
@@ -189,7 +190,7 @@ class SignInWatch:
             self._done.add((what, at))
             callbacks = list(self._callbacks)
         end = self.expires_at()
-        remaining = (end - utcnow()) if end is not None else timedelta(0)
+        remaining = (end - _clock.now()) if end is not None else timedelta(0)
         if what == "relogin":
             self._sign_in_again(remaining)
         elif what == "warning":

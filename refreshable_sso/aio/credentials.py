@@ -25,6 +25,7 @@ from typing import Any
 
 from aiobotocore.credentials import AioDeferredRefreshableCredentials  # type: ignore[import-untyped]
 
+from refreshable_sso import _botocore
 from refreshable_sso.aio._lock import AnyLoopLock
 
 # The method name botocore's own SSO provider gives its credentials (as the sync session).
@@ -42,10 +43,13 @@ class AioSSOCredentials(AioDeferredRefreshableCredentials):  # type: ignore[misc
         mandatory_timeout: float,
     ) -> None:
         self._fetch_in_thread = fetch
-        super().__init__(refresh_using=self._refresh_in_thread, method=CREDENTIAL_METHOD)
-        self._refresh_lock = AnyLoopLock()
-        self._advisory_refresh_timeout = advisory_timeout
-        self._mandatory_refresh_timeout = mandatory_timeout
+        super().__init__(
+            refresh_using=self._refresh_in_thread,
+            method=CREDENTIAL_METHOD,
+            time_fetcher=_botocore.TIME_FETCHER,  # the library clock (a test can move it)
+        )
+        _botocore.replace_refresh_lock(self, AnyLoopLock())
+        _botocore.set_refresh_windows(self, advisory_timeout, mandatory_timeout)
 
     async def _refresh_in_thread(self) -> dict[str, str]:
         """aiobotocore's ``refresh_using``: the blocking fetch, off the event loop."""

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso import _pickling, _redact, _wiring, discovery
+from refreshable_sso import _botocore, _clock, _pickling, _redact, _wiring, discovery
 from refreshable_sso._aws import HttpSettings, error_code, status_code
 from refreshable_sso.aio.clients import AioClientCache
 from refreshable_sso.aio.credentials import AioSSOCredentials
@@ -53,7 +53,7 @@ from refreshable_sso.session import (
     _refuse_unexpected,
 )
 from refreshable_sso.tokens import policy
-from refreshable_sso.tokens.base import TokenProvider, utcnow
+from refreshable_sso.tokens.base import TokenProvider
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
             mandatory_timeout=config.refresh.mandatory_timeout,
         )
         # aiobotocore's get_credentials() and every client of this session read this object.
-        self._credentials = self._role_credentials
+        _botocore.set_session_credentials(self, self._role_credentials)
         # A server's ExpiredToken / InvalidClientTokenId: one forced refresh per generation.
         self._expired_token_hook = AioExpiredTokenHook(
             self._current_access_key, self.refresh_credentials
@@ -255,7 +255,7 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
                 raise
             raise named from exc
         with self._state_lock:
-            self._last_refresh = utcnow()
+            self._last_refresh = _clock.now()
             self._refresh_count += 1
         return metadata
 
@@ -291,8 +291,7 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
     async def refreshable_credentials(self) -> TemporaryCredentials:
         """The current role credentials (refreshed first if due) with their expiry."""
         frozen = await self._role_credentials.get_frozen_credentials()
-        source: Any = self._role_credentials
-        expiry: datetime | None = source._expiry_time
+        expiry = _botocore.expiry_time(self._role_credentials)
         return TemporaryCredentials(
             str(frozen.access_key), str(frozen.secret_key), str(frozen.token or ""), expiry
         )
@@ -304,17 +303,16 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
 
     async def refresh_credentials(self) -> TemporaryCredentials:
         """Get new role credentials now, even if the current ones are fresh."""
-        source: Any = self._role_credentials
-        async with source._refresh_lock:
+
+        async def forget() -> None:
             await asyncio.to_thread(self._fetcher.invalidate)
-            await source._protected_refresh(is_mandatory=True)
+
+        await _botocore.refresh_now_async(self._role_credentials, before=forget)
         return await self.refreshable_credentials()
 
     @property
     def credentials_expiration(self) -> datetime | None:
-        source: Any = self._role_credentials
-        expiry: datetime | None = source._expiry_time
-        return expiry
+        return _botocore.expiry_time(self._role_credentials)
 
     @property
     def last_refresh_time(self) -> datetime | None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
+
+from refreshable_sso import _clock
 
 SHOW_AFTER = 2.0
 
@@ -22,11 +23,11 @@ class _Indicator(threading.Thread):
         self._what = what
         self._stream = stream
         self._after = after
-        self._since = time.monotonic()
+        self._since = _clock.monotonic()
         self.done = threading.Event()
 
     def _text(self) -> str:
-        return f"waiting for {self._what} {time.monotonic() - self._since:.0f} s..."
+        return f"waiting for {self._what} {_clock.monotonic() - self._since:.0f} s..."
 
     def run(self) -> None:
         if self.done.wait(self._after):

@@ -11,10 +11,11 @@ import argparse
 import sys
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from refreshable_sso import _clock
 
 if TYPE_CHECKING:  # imported in run(): building the CLI's parser stays cheap
     from refreshable_sso.emulator import Emulator
@@ -193,18 +194,18 @@ def run(args: argparse.Namespace) -> int:
             )
             for _ in range(args.threads)
         ]
-        started = time.monotonic()
+        started = _clock.monotonic()
         for thread in threads:
             thread.start()
         interrupted = False
         last_line = 0.0
         try:
-            while (elapsed := time.monotonic() - started) < args.duration:
-                time.sleep(min(0.5, max(0.0, args.duration - elapsed)))
-                if live or time.monotonic() - last_line >= 5.0:
-                    last_line = time.monotonic()
+            while (elapsed := _clock.monotonic() - started) < args.duration:
+                _clock.sleep(min(0.5, max(0.0, args.duration - elapsed)))
+                if live or _clock.monotonic() - last_line >= 5.0:
+                    last_line = _clock.monotonic()
                     line = _status(
-                        session, emu, tally, time.monotonic() - started, token_calls_at_start
+                        session, emu, tally, _clock.monotonic() - started, token_calls_at_start
                     )
                     print(
                         ("\r" + line.ljust(110)) if live else line,
@@ -221,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
             session.close()
         if live:
             print(file=out)
-        elapsed = time.monotonic() - started
+        elapsed = _clock.monotonic() - started
         role_fetches = emu.calls("GetRoleCredentials")
         token_refreshes = emu.calls("CreateToken") - token_calls_at_start
         print("Summary:", file=out)
@@ -248,10 +249,9 @@ def run(args: argparse.Namespace) -> int:
 def _status(
     session: SSORefreshableSession, emu: Emulator, tally: _Tally, elapsed: float, token_base: int
 ) -> str:
-    from refreshable_sso.tokens.base import utcnow
 
     expiry = session.credentials_expiration
-    left = f"{(expiry - utcnow()).total_seconds():5.1f}s" if expiry else "  -  "
+    left = f"{(expiry - _clock.now()).total_seconds():5.1f}s" if expiry else "  -  "
     with tally.lock:
         calls, failures, identity = tally.calls, tally.failures, tally.identity
     return (

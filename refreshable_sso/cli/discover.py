@@ -16,11 +16,11 @@ import argparse
 import dataclasses
 import json
 import sys
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from refreshable_sso import _clock
 from refreshable_sso.cli._progress import waiting
 from refreshable_sso.cli.auth import add_sign_in_arguments, resolve_sign_in
 
@@ -138,7 +138,7 @@ def _stating_waits(max_attempts: int) -> Iterator[None]:
     from refreshable_sso import _aws
     from refreshable_sso.errors import DiscoveryError
 
-    started = time.monotonic()
+    started = _clock.monotonic()
     try:
         yield
     except DiscoveryError as exc:
@@ -146,7 +146,7 @@ def _stating_waits(max_attempts: int) -> Iterator[None]:
         if cause is None or not _aws.is_timeout(cause):
             raise
         http = dataclasses.replace(_aws.DEFAULT_HTTP, max_attempts=max_attempts)
-        waited = _aws.describe_wait(cause, http, time.monotonic() - started)
+        waited = _aws.describe_wait(cause, http, _clock.monotonic() - started)
         raise DiscoveryError(
             f"{exc}; IAM Identity Center gave {waited}. Check the network and the SSO "
             "endpoint (AWS_ENDPOINT_URL_SSO), or try again later"

@@ -7,6 +7,7 @@ import json
 import os
 from typing import Any
 
+from refreshable_sso import _clock
 from refreshable_sso.cli._progress import waiting
 
 
@@ -37,7 +38,6 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the identity; library errors (login required, bad profile) are reported by main."""
     from refreshable_sso.session import SSORefreshableSession
-    from refreshable_sso.tokens.base import utcnow
 
     with SSORefreshableSession.from_profile(
         args.profile, cache_credentials=not args.no_credential_cache
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         document["CredentialsExpiration"] = expiry.isoformat() if expiry else None
         print(json.dumps(document, indent=2))
         return 0
-    left = f" (in {int((expiry - utcnow()).total_seconds())} s)" if expiry else ""
+    left = f" (in {int((expiry - _clock.now()).total_seconds())} s)" if expiry else ""
     print(f"Profile:     {args.profile}")
     print(f"Account:     {identity['Account']}")
     print(f"Role:        {identity['role_name']} ({identity['iam_role_name']})")

@@ -11,13 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from refreshable_sso import _clock
 from refreshable_sso._paths import role_credentials_cache_path, token_cache_path
 from refreshable_sso.doctor.context import DoctorContext, SSOTarget
 from refreshable_sso.doctor.model import Finding, Repair, fail, ok, warn
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return _clock.now()
 
 
 def _parse_time(value: object) -> datetime | None:

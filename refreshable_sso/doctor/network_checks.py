@@ -9,6 +9,7 @@ import urllib.request
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+from refreshable_sso import _clock
 from refreshable_sso.config import FEDERATION_ENDPOINT_ENV
 from refreshable_sso.doctor.context import DoctorContext
 from refreshable_sso.doctor.model import Finding, fail, ok, warn
@@ -96,7 +97,7 @@ def clock_skew(probes: list[Probe]) -> Finding | None:
         server = parsedate_to_datetime(dated.date).timestamp()
     except (TypeError, ValueError):
         return warn("clock", f"{dated.name} sent an unreadable Date header", dated.date)
-    skew = server - time.time()
+    skew = server - _clock.wall()
     evidence = (f"{dated.name} Date: {dated.date}", f"local clock is {-skew:+.0f} s off the server")
     fix = "sync the clock: timedatectl set-ntp true   (or ntpdate / chronyc makestep)"
     if abs(skew) > CREDENTIALS_LIFETIME:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from refreshable_sso import _paths
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.cachefile import JsonCacheFile
 from refreshable_sso.config import FEDERATION_ENDPOINT_ENV
 from refreshable_sso.emulator.admin import SSO_ADMIN_TARGET, AdminAccess, SSOAdminService
@@ -63,14 +64,16 @@ class Emulator:
     """A local IAM Identity Center (SSO portal, SSO-OIDC) plus STS GetCallerIdentity.
 
     Use as a context manager, or call :meth:`start` / :meth:`stop`. Lifetimes are seconds on
-    :attr:`clock`, which tests move with ``emu.clock.advance(seconds)``.
+    :attr:`clock`, which tests move with ``emu.clock.advance(seconds)``. Pass
+    ``clock=`` a library :class:`~refreshable_sso._clock.OffsetClock` (the one installed with
+    ``use_clock``) to share one clock with the library under test.
     """
 
     def __init__(
         self,
         *,
         directory: Directory | Mapping[str, Any] | str | Path | None = None,
-        clock: Clock | None = None,
+        clock: Clock | OffsetClock | None = None,
         **settings: Unpack[EmulatorOptions],
     ) -> None:
         try:
@@ -84,7 +87,7 @@ class Emulator:
                 "Invalid Emulator option(s): " + "; ".join(problems), problems
             ) from None
         self.directory = _load_directory(directory)
-        self.clock = clock or Clock()
+        self.clock = Clock.sharing(clock) if isinstance(clock, OffsetClock) else clock or Clock()
         self.faults = Faults(self.settings.fault_seed)
         self.counters = Counters()
         self._store = Store()

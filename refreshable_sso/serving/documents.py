@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
+from refreshable_sso import _clock
+
 
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``, whole seconds, rounded down (never later than the truth)."""
@@ -53,7 +55,7 @@ class ServedCredentials(NamedTuple):
         return self.__repr__()
 
     def seconds_left(self, now: datetime | None = None) -> float:
-        return (self.expiration - (now or datetime.now(timezone.utc))).total_seconds()
+        return (self.expiration - (now or _clock.now())).total_seconds()
 
     def credential_process(self) -> dict[str, Any]:
         """What ``credential_process`` prints (botocore ``ProcessProvider``, every AWS SDK);

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from refreshable_sso import _clock
 from refreshable_sso._paths import role_credentials_cache_path
 from refreshable_sso._reuse import usable
 from refreshable_sso.serving.documents import ServedCredentials, parse_iso_utc
@@ -112,7 +113,7 @@ def cached_credentials(
         )
     except (OSError, ValueError):
         return None
-    lifetime = served.expiration.timestamp() - mtime
+    lifetime = served.expiration.timestamp() - _clock.from_system_time(mtime)
     if not usable(served.seconds_left(), lifetime, min_remaining):
         return None
     return served

@@ -13,6 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 from botocore.utils import parse_timestamp
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
+from refreshable_sso import _clock
+
 CACHE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 _REQUIRED_KEYS = ("accessToken", "expiresAt")
@@ -20,8 +22,12 @@ _REFRESH_KEYS = ("refreshToken", "clientId", "clientSecret")
 
 
 def utcnow() -> datetime:
-    """The current time as an aware UTC datetime (one place to read the clock)."""
-    return datetime.now(timezone.utc)
+    """The library clock's time as an aware UTC datetime (kept for callers of this name).
+
+    Library code calls :func:`refreshable_sso._clock.now` itself; both read the one
+    injectable clock.
+    """
+    return _clock.now()
 
 
 def format_cache_time(moment: datetime) -> str:
@@ -67,7 +73,7 @@ class SSOToken(BaseModel):
 
     def seconds_left(self, now: datetime | None = None) -> float:
         """Seconds until the access token expires (negative once it has)."""
-        return (self.expires_at - (now or utcnow())).total_seconds()
+        return (self.expires_at - (now or _clock.now())).total_seconds()
 
     def expires_within(self, seconds: float, now: datetime | None = None) -> bool:
         """True when fewer than ``seconds`` remain (``0`` asks "is it expired?")."""
@@ -79,7 +85,7 @@ class SSOToken(BaseModel):
             return False
         if self.registration_expires_at is None:
             return True
-        return self.registration_expires_at > (now or utcnow())
+        return self.registration_expires_at > (now or _clock.now())
 
     @classmethod
     def from_cache_dict(cls, data: object) -> SSOToken:
@@ -181,7 +187,7 @@ class SSOToken(BaseModel):
         now: datetime | None = None,
     ) -> SSOToken:
         """Build from an ``sso-oidc:CreateToken`` response (refresh tokens rotate: keep the new one)."""
-        issued = now or utcnow()
+        issued = now or _clock.now()
         refresh = response.get("refreshToken")
         return cls(
             access_token=SecretStr(response["accessToken"]),

@@ -20,7 +20,6 @@ import hashlib
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
-from refreshable_sso import _redact
+from refreshable_sso import _clock, _redact
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
     HttpSettings,
@@ -40,7 +39,7 @@ from refreshable_sso._aws import (
 )
 from refreshable_sso.cachefile import CacheLockTimeoutError, FileVersion
 from refreshable_sso.errors import CacheFileError, LoginRequiredError, TokenProviderError
-from refreshable_sso.tokens.base import SSOToken, format_cache_time, utcnow
+from refreshable_sso.tokens.base import SSOToken, format_cache_time
 from refreshable_sso.tokens.store import TokenCache
 
 if TYPE_CHECKING:
@@ -132,7 +131,7 @@ class CachedTokenProvider:
         # (file version, token): the file is re-read only when its version changes.
         self._memo: tuple[FileVersion | None, SSOToken] | None = None
         self._last_issued: SSOToken | None = None
-        self._retry_not_before = 0.0  # time.monotonic() before which we do not retry a refresh
+        self._retry_not_before = 0.0  # _clock.monotonic() before which we do not retry a refresh
         self._dead_refresh: tuple[str, str] | None = None  # (fingerprint, why it was refused)
         #: Called with the server's error code when it refuses the refresh grant for good
         #: (the sign-in session ended, e.g. "InvalidGrantException").
@@ -214,7 +213,7 @@ class CachedTokenProvider:
         memo = self._memo
         if memo is None or memo[1] is not token or memo[0] is None:
             return self.refresh_window
-        written = memo[0].mtime_ns / 1e9
+        written = _clock.from_system_time(memo[0].mtime_ns / 1e9)
         lifetime = token.expires_at.timestamp() - written
         return self.refresh_window if lifetime > self.refresh_window else max(0.0, lifetime / 2)
 
@@ -226,7 +225,7 @@ class CachedTokenProvider:
         dead = self._dead_refresh
         if dead is not None and dead[0] == _fingerprint(token.refresh_token):
             return True
-        return time.monotonic() < self._retry_not_before
+        return _clock.monotonic() < self._retry_not_before
 
     def _issue(self, token: SSOToken) -> SSOToken:
         self._last_issued = token
@@ -297,7 +296,7 @@ class CachedTokenProvider:
             self._tell_refresh_refused(cause)
         if usable:
             pause = max(1.0, min(_RETRY_PAUSE, token.seconds_left() / 4))
-            self._retry_not_before = time.monotonic() + pause
+            self._retry_not_before = _clock.monotonic() + pause
             logger.warning(
                 "Could not refresh the SSO access token for %s (%s); the current token stays "
                 "valid until %s and is used meanwhile",
@@ -348,7 +347,7 @@ class CachedTokenProvider:
     def _create_token(self, token: SSOToken) -> SSOToken:
         if token.refresh_token is None or token.client_secret is None:
             raise _RefreshFailure("the cached token has no refresh grant", login_required=True)
-        started = time.monotonic()  # the caller's wait includes building the client
+        started = _clock.monotonic()  # the caller's wait includes building the client
         client = self._oidc()
         try:
             response = client.create_token(
@@ -361,7 +360,7 @@ class CachedTokenProvider:
             raise self._classify(exc) from exc
         except BotoCoreError as exc:
             waited = (
-                f": {describe_wait(exc, self._http, time.monotonic() - started)}"
+                f": {describe_wait(exc, self._http, _clock.monotonic() - started)}"
                 if is_timeout(exc)
                 else ""
             )
@@ -432,7 +431,7 @@ class CachedTokenProvider:
         if token.client_id is None or token.client_secret is None:
             return f"the cached token {state} and the file has no client registration to refresh it"
         expired = token.registration_expires_at
-        if expired is not None and expired <= utcnow():
+        if expired is not None and expired <= _clock.now():
             return (
                 f"the cached token {state} and the client registration that could refresh it "
                 f"expired at {format_cache_time(expired)}"

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso import _aws
+from refreshable_sso import _aws, _clock
 from refreshable_sso.errors import LoginDeniedError, LoginError, LoginExpiredError
-from refreshable_sso.tokens.base import SSOToken, utcnow
+from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.interactive import (
     SLOW_DOWN_STEP,
     CancellableWait,
@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 #: Polling interval when the server does not say (RFC 8628 section 3.2).
 DEFAULT_INTERVAL = 5.0
+#: The shortest wait between polls. A server that answers ``interval: 0`` (IAM Identity
+#: Center says 1; the emulator's sub-second test setting reaches us as 0, since botocore
+#: parses the field as an integer) is polled this often, not in a busy loop as botocore would.
+MIN_INTERVAL = 0.05
 
 
 def run_device_flow(
@@ -72,9 +76,10 @@ def run_device_flow(
         authorization["verificationUri"],
         authorization["userCode"],
         authorization.get("verificationUriComplete") or authorization["verificationUri"],
-        utcnow() + timedelta(seconds=expires_in),
+        _clock.now() + timedelta(seconds=expires_in),
     )
-    interval = float(authorization.get("interval") or DEFAULT_INTERVAL)
+    said = authorization.get("interval")
+    interval = DEFAULT_INTERVAL if said is None else max(float(said), MIN_INTERVAL)
     device_code = authorization["deviceCode"]
     polls = 0
     while True:
@@ -141,7 +146,8 @@ class DeviceCodeProvider(InteractiveTokenProvider):
 
     Arguments are those of ``InteractiveTokenProvider``: start URL, region, sso-session,
     scopes, ``open_browser``, ``message``, ``prompt_callback``, ``timeout``, ``cancel_event``,
-    ``oidc_endpoint_url``, ``cache_dir``, ``browser_opener``, ``slow_down_step``.
+    ``oidc_endpoint_url``, ``cache_dir``, ``browser_opener``, ``slow_down_step``,
+    ``token_cache`` (a dict-like store for the token and the client registration).
     """
 
     flow_description = "device-code sign-in"

@@ -14,22 +14,21 @@ import logging
 import os
 import sys
 import threading
-import time
 import webbrowser
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from refreshable_sso import _aws
+from refreshable_sso import _aws, _clock
 from refreshable_sso.errors import (
     CacheFileError,
     ConfigurationError,
     LoginCancelledError,
     LoginTimeoutError,
 )
-from refreshable_sso.tokens.base import SSOToken, utcnow
+from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES, ClientRegistrar, ClientRegistration
 from refreshable_sso.tokens.store import TokenCache
 
@@ -289,7 +288,7 @@ class CancellableWait:
         """Sleep up to ``seconds`` (never past the deadline), then ``check()``."""
         self.check()
         try:
-            self._event.wait(max(0.0, min(seconds, self.remaining())))
+            _clock.wait(self._event, max(0.0, min(seconds, self.remaining())))
         except KeyboardInterrupt as exc:
             raise LoginCancelledError(f"{self._what} was cancelled (Ctrl-C)") from exc
         self.check()
@@ -309,6 +308,10 @@ class InteractiveTokenProvider:
     (unless ``force_refresh``), otherwise runs a login, stores the result (with its refresh
     token and client registration) in the shared token cache and returns it. One login runs
     at a time per provider object; ``tokens.policy`` serialises logins across processes.
+
+    ``token_cache`` is a dict-like store (aws-sso-lib's ``sso_cache``, a session's
+    ``token_cache=``) that holds both the token and the client registration in place of the
+    files in ``cache_dir``: with it, a login writes nothing to disk.
     """
 
     flow_description = "sign-in"
@@ -332,6 +335,7 @@ class InteractiveTokenProvider:
         notifier: Notifier = notify_stderr,
         reuse_margin: float = DEFAULT_REUSE_MARGIN,
         slow_down_step: float = SLOW_DOWN_STEP,
+        token_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         problems = []
         if not isinstance(start_url, str) or not start_url.startswith(("https://", "http://")):
@@ -371,10 +375,11 @@ class InteractiveTokenProvider:
             cache_dir=cache_dir,
             oidc_endpoint_url=oidc_endpoint_url,
             http=http,
+            registration_cache=token_cache,
         )
-        self.token_cache = TokenCache(start_url, sso_session_name, cache_dir)
+        self.token_cache = TokenCache(start_url, sso_session_name, cache_dir, mapping=token_cache)
         self._lock = threading.RLock()  # one login at a time per provider object
-        self._clock: Callable[[], float] = time.monotonic
+        self._clock: Callable[[], float] = _clock.monotonic
 
     @property
     def client(self) -> SSOOIDCClient:
@@ -462,7 +467,7 @@ class InteractiveTokenProvider:
             )
 
     def deadline_time(self, waiter: CancellableWait) -> datetime:
-        return utcnow() + timedelta(seconds=max(0.0, waiter.remaining()))
+        return _clock.now() + timedelta(seconds=max(0.0, waiter.remaining()))
 
     def __repr__(self) -> str:
         return (

@@ -22,10 +22,11 @@ import secrets
 import string
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -276,6 +277,7 @@ class AuthorizationCodeProvider(InteractiveTokenProvider):
         reuse_margin: float = DEFAULT_REUSE_MARGIN,
         slow_down_step: float = SLOW_DOWN_STEP,
         fallback_to_device: bool = True,
+        token_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         super().__init__(
             start_url,
@@ -294,6 +296,7 @@ class AuthorizationCodeProvider(InteractiveTokenProvider):
             notifier=notifier,
             reuse_margin=reuse_margin,
             slow_down_step=slow_down_step,
+            token_cache=token_cache,
         )
         self.fallback_to_device = fallback_to_device
 

@@ -22,8 +22,7 @@ import logging
 import os
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any, Literal
 
 import filelock
 
-from refreshable_sso import _aws
+from refreshable_sso import _aws, _clock
 from refreshable_sso._paths import lock_path_for, token_cache_path
 from refreshable_sso.cachefile import FileVersion, make_private_dirs
 from refreshable_sso.config import SSOConfig
@@ -41,6 +40,7 @@ from refreshable_sso.errors import (
     LoginRequiredError,
     LoginTimeoutError,
 )
+from refreshable_sso.mappingstore import MappingCacheFile
 from refreshable_sso.tokens.base import SSOToken, TokenProvider
 from refreshable_sso.tokens.device import DeviceCodeProvider
 from refreshable_sso.tokens.interactive import (
@@ -99,7 +99,9 @@ def login_lock(token_path: Path, timeout: float, who: str) -> Iterator[None]:
     names the lock file. A lock file that cannot be created is a ``CacheFileError``.
     """
     lock_path = login_lock_path(token_path)
-    deadline = time.monotonic() + timeout
+    # Real time on purpose: the lock is held by another thread or process, which does not
+    # see the library clock (a test clock's advance() must not time this wait out).
+    deadline = _clock.SYSTEM.monotonic() + timeout
     thread_lock = _thread_lock(lock_path)
     if not thread_lock.acquire(blocking=False):
         logger.info("waiting for the sign-in already running in this process for %s", who)
@@ -118,7 +120,7 @@ def login_lock(token_path: Path, timeout: float, who: str) -> Iterator[None]:
                     lock_path,
                 )
                 try:
-                    file_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+                    file_lock.acquire(timeout=max(0.0, deadline - _clock.SYSTEM.monotonic()))
                 except filelock.Timeout:
                     raise _wait_timeout(who, timeout, lock_path) from None
         except OSError as exc:
@@ -131,6 +133,34 @@ def login_lock(token_path: Path, timeout: float, who: str) -> Iterator[None]:
             file_lock.release()
     finally:
         thread_lock.release()
+
+
+@contextlib.contextmanager
+def store_login_lock(store: TokenCache, timeout: float, who: str) -> Iterator[None]:
+    """:func:`login_lock` for the token in ``store``: the lock file beside a token file, or,
+    for a token kept in a dict-like store, a lock in this process (no file anywhere).
+
+    Every sign-in into the same mapping object takes turns, as threads do for a file; other
+    processes share no mapping object with us, so there is nobody else to exclude.
+    """
+    found = store.file
+    if not isinstance(found, MappingCacheFile):
+        with login_lock(store.path, timeout, who):
+            yield
+        return
+    lock = found.sign_in_lock()
+    if not lock.acquire(blocking=False):
+        logger.info("waiting for the sign-in already running in this process for %s", who)
+        if not lock.acquire(timeout=timeout):
+            raise LoginTimeoutError(
+                f"another sign-in for {who} into the same token_cache mapping was still running "
+                f"after {timeout:g} s; gave up waiting for it. Finish or cancel that login, then "
+                "try again"
+            )
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _wait_timeout(who: str, timeout: float, lock_path: Path) -> LoginTimeoutError:
@@ -174,12 +204,14 @@ def default_interactive_provider(
     oidc_endpoint_url: str | None = None,
     cache_dir: Path | None = None,
     http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+    token_cache: MutableMapping[str, Any] | None = None,
 ) -> InteractiveTokenProvider:
     """The interactive provider for ``sso``: browser (PKCE) sign-in, device code where needed.
 
     ``flow`` is ``"auto"`` (PKCE, falling back to the device code where no browser can be
     opened), ``"pkce"`` (no fallback) or ``"device"``; when None it is read once from the
-    ``REFRESHABLE_SSO_LOGIN_FLOW`` environment variable (default ``"auto"``).
+    ``REFRESHABLE_SSO_LOGIN_FLOW`` environment variable (default ``"auto"``). ``token_cache``
+    is a dict-like store for the token and the client registration instead of the files.
     """
     return interactive_provider(
         sso.start_url,
@@ -196,6 +228,7 @@ def default_interactive_provider(
         oidc_endpoint_url=oidc_endpoint_url,
         cache_dir=cache_dir,
         http=http,
+        token_cache=token_cache,
     )
 
 
@@ -215,6 +248,7 @@ def interactive_provider(
     oidc_endpoint_url: str | None = None,
     cache_dir: Path | None = None,
     http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+    token_cache: MutableMapping[str, Any] | None = None,
 ) -> InteractiveTokenProvider:
     """The device-code or PKCE provider ``flow`` asks for (see ``default_interactive_provider``)."""
     chosen = resolve_login_flow(flow)
@@ -239,6 +273,7 @@ def interactive_provider(
         oidc_endpoint_url=oidc_endpoint_url,
         cache_dir=cache_dir,
         http=http,
+        token_cache=token_cache,
         **options,
     )
 
@@ -310,7 +345,7 @@ class LoginPolicyProvider:
     def _login(self, why: LoginRequiredError, seen: FileVersion | None) -> SSOToken:
         who = self.sso.sso_session_name or self.sso.start_url
         try:
-            with login_lock(self.token_path, self.lock_timeout, who):
+            with store_login_lock(self.token_cache, self.lock_timeout, who):
                 return self._login_locked(why, seen, who)
         except LoginTimeoutError as exc:
             if exc.__cause__ is None:
@@ -368,7 +403,7 @@ class LoginPolicyProvider:
         if self.interactive is None:
             return None
         who = self.sso.sso_session_name or self.sso.start_url
-        with login_lock(self.token_path, self.lock_timeout, who):
+        with store_login_lock(self.token_cache, self.lock_timeout, who):
             if unless_changed_since is not None and self.current_sign_in() != unless_changed_since:
                 logger.info("%s was signed in again by another thread or process meanwhile", who)
                 return None
@@ -426,4 +461,5 @@ __all__ = [
     "default_login_policy",
     "login_lock",
     "login_lock_path",
+    "store_login_lock",
 ]

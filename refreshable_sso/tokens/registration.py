@@ -7,12 +7,17 @@ the AWS CLI uses (``_paths.registration_cache_path``) with the CLI's keys (``cli
 minutes remain (a token minted with it must be refreshable for a while) and while it allows
 the grant the login needs; otherwise a new one is registered and the file rewritten, under the
 file's cross-process lock so concurrent logins register once.
+
+When the caller keeps the token in a dict-like store (aws-sso-lib's ``sso_cache``, a session's
+``token_cache=``), the registration goes into that same store under the same key (the file's
+name without ``.json``), as botocore's ``SSOTokenFetcher`` puts it into the cache it is given;
+then nothing is written to disk, lock files included (the lock is in-process).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -106,7 +111,13 @@ def _string_tuple(value: object, key: str) -> tuple[str, ...] | None:
 
 
 class ClientRegistrar:
-    """Hands out a usable client registration for one start URL / region / scopes / session."""
+    """Hands out a usable client registration for one start URL / region / scopes / session.
+
+    ``cache_dir`` is the folder of the registration file (default ``~/.aws/sso/cache``);
+    ``registration_cache`` is a dict-like store to keep it in instead (no file, no lock file).
+    ``min_remaining`` is how many seconds a cached registration must have left to be reused;
+    ``client`` an SSO-OIDC client to use (one is made from ``oidc_endpoint_url`` and ``http``).
+    """
 
     def __init__(
         self,
@@ -120,6 +131,7 @@ class ClientRegistrar:
         http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
         min_remaining: float = DEFAULT_MIN_REMAINING,
         client: SSOOIDCClient | None = None,
+        registration_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.start_url = start_url
         self.sso_region = sso_region
@@ -129,11 +141,16 @@ class ClientRegistrar:
         self._oidc_endpoint_url = oidc_endpoint_url
         self._http = http
         self._client = client
-        self.file = JsonCacheFile(
-            registration_cache_path(
-                start_url, sso_region, list(self.scopes), sso_session_name, cache_dir
-            )
+        path = registration_cache_path(
+            start_url, sso_region, list(self.scopes), sso_session_name, cache_dir
         )
+        self.file: JsonCacheFile
+        if registration_cache is None:
+            self.file = JsonCacheFile(path)
+        else:  # the caller's store, keyed as botocore's SSOTokenFetcher keys it
+            from refreshable_sso.mappingstore import mapping_file
+
+            self.file = mapping_file(registration_cache, path, "sso_cache")
 
     @property
     def path(self) -> Path:
@@ -149,7 +166,7 @@ class ClientRegistrar:
         return self._client
 
     def cached(self) -> ClientRegistration | None:
-        """The cached registration as it is on disk (None if absent or unreadable)."""
+        """The cached registration as stored (None if absent or unreadable)."""
         data = self.file.read()
         if data is None:
             return None

@@ -17,10 +17,11 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from refreshable_sso import _clock
 from refreshable_sso._paths import sign_in_record_path, token_cache_path
 from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
 from refreshable_sso.errors import CacheFileError
-from refreshable_sso.tokens.base import SSOToken, format_cache_time, parse_cache_time, utcnow
+from refreshable_sso.tokens.base import SSOToken, format_cache_time, parse_cache_time
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,11 @@ _TOKEN_KEYS = frozenset(
 
 
 class TokenCache:
-    """The token file for one start URL (legacy profiles) or one sso-session (named ones)."""
+    """The token file for one start URL (legacy profiles) or one sso-session (named ones).
+
+    ``cache_dir`` is the token file's folder (default ``~/.aws/sso/cache``); ``mapping`` a
+    dict-like store that holds the token under the file's name instead (see mappingstore).
+    """
 
     def __init__(
         self,
@@ -53,19 +58,18 @@ class TokenCache:
         self.sso_session_name = sso_session_name
         self.path: Path = token_cache_path(start_url, sso_session_name, cache_dir)
         record_path = sign_in_record_path(self.path)
+        self._mapping = mapping
         if mapping is None:
             self._file = JsonCacheFile(self.path)
             self._sign_in_record = JsonCacheFile(record_path)
         else:  # a dict-like store in place of the file, same key and value
-            from refreshable_sso.mappingstore import mapping_file, private_records
+            from refreshable_sso.mappingstore import mapping_file, private_file
 
             self._file = mapping_file(mapping, self.path, "token_cache")
             self.path = self._file.path
             # Our side record stays in this process, beside this mapping: never in the
             # caller's store, and never a file in the working directory.
-            self._sign_in_record = mapping_file(
-                private_records(mapping), record_path, "sign-in records"
-            )
+            self._sign_in_record = private_file(mapping, record_path, "sign-in records")
 
     def __repr__(self) -> str:
         who = (
@@ -74,6 +78,11 @@ class TokenCache:
             else f"start_url={self.start_url!r}"
         )
         return f"{type(self).__name__}({who}, path={str(self.path)!r})"
+
+    @property
+    def mapping(self) -> MutableMapping[str, Any] | None:
+        """The caller's dict-like store holding the token, or None for the file."""
+        return self._mapping
 
     @property
     def file(self) -> JsonCacheFile:
@@ -129,7 +138,7 @@ class TokenCache:
         self._file.write(data)
         logger.debug("Saved SSO token to %s (expires %s)", self.path, data["expiresAt"])
         if signed_in:
-            self._write_sign_in(utcnow(), token)
+            self._write_sign_in(_clock.now(), token)
         elif previous is not None:
             signed_in_at = self.signed_in_at(previous)
             if signed_in_at is not None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from refreshable_sso import compat
+from refreshable_sso._paths import registration_cache_key
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import ConfigurationError, LoginRequiredError
 from refreshable_sso.session import SSORefreshableSession
@@ -51,7 +52,10 @@ def test_login_with_user_auth_handler_and_no_message(
     assert token["accessToken"]
     assert token["startUrl"] == emu.start_url
     assert token["expiresAt"].endswith("Z")
-    assert set(cache) == {_key(emu.start_url)}  # aws-sso-lib's / botocore's key
+    # aws-sso-lib's / botocore's keys: the token, and the client registration beside it
+    registration = registration_cache_key(emu.start_url, emu.region, None, None)
+    assert set(cache) == {_key(emu.start_url), registration}
+    assert cache[registration]["clientId"] == cache[_key(emu.start_url)]["clientId"]
     assert cache[_key(emu.start_url)]["accessToken"] == token["accessToken"]
     assert not (
         isolated_aws_home / ".aws" / "sso" / "cache" / f"{_key(emu.start_url)}.json"
@@ -303,8 +307,12 @@ def test_a_session_that_signs_in_stores_the_token_in_its_mapping(
     assert not (
         isolated_aws_home / ".aws" / "sso" / "cache" / f"{_key(sso_emulator.start_url)}.json"
     ).exists()
-    # our sign-in record is neither in the caller's mapping nor in the working folder
-    assert set(cache) == {_key(sso_emulator.start_url)}
+    # our sign-in record is neither in the caller's mapping nor in the working folder; the
+    # client registration is in the mapping, as aws-sso-lib keeps it
+    assert set(cache) == {
+        _key(sso_emulator.start_url),
+        registration_cache_key(sso_emulator.start_url, sso_emulator.region, None, None),
+    }
     assert list(workdir.iterdir()) == []
     assert session.sign_in_remaining is not None  # the record is read back from memory
     assert 3500 < session.sign_in_remaining.total_seconds() <= 3600

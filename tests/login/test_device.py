@@ -316,3 +316,21 @@ def test_unusable_cache_directory_fails_before_asking_anyone(
     assert str(not_a_dir) in str(info.value)
     assert prompt.seen == []
     assert emu.calls("StartDeviceAuthorization") == 0
+
+
+def test_a_zero_interval_is_polled_at_the_floor_not_in_a_busy_loop(
+    emu_factory: EmulatorFactory,
+) -> None:
+    # A sub-second interval reaches botocore clients as 0 (it parses an integer): we poll
+    # every MIN_INTERVAL, which the emulator's own SlowDown check (it knows 0.05 s) accepts.
+    emu = emu_factory(auto_approve=False, device_interval=0.05)
+
+    def approve_after_some_polls(code: str) -> None:
+        _wait_for(lambda: emu.errors("CreateToken").get("AuthorizationPendingException", 0) >= 5)
+        emu.approve(code)
+
+    token = device_provider(emu, prompt_callback=Prompt(act=approve_after_some_polls)).get_token()
+    assert token.can_refresh()
+    errors = emu.errors("CreateToken")
+    assert "SlowDownException" not in errors
+    assert errors["AuthorizationPendingException"] >= 5

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from refreshable_sso import login
+from refreshable_sso import _clock, login
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import LoginRequiredError
 from refreshable_sso.sign_in_watch import SignInExpiringEvent
@@ -70,16 +71,27 @@ def test_bad_arguments_name_the_problem(sso_emulator: Emulator) -> None:
         session.on_sign_in_expiring(print, before=30)  # type: ignore[arg-type]
 
 
-@pytest.mark.soak
-def test_callback_fires_once_before_the_end(sso_emulator_factory: Any) -> None:
+def test_callback_fires_once_before_the_end(
+    sso_emulator_factory: Any, shared_clock: OffsetClock
+) -> None:
+    """On the shared virtual clock: the 14.5 s this waited are two ``advance()`` calls."""
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=SESSION_TTL)
     signed_in = _sign_in(emu)
     session = session_for(emu, sso_session_duration=SESSION_TTL, login="never")
     events: list[tuple[float, SignInExpiringEvent]] = []
-    session.on_sign_in_expiring(
-        lambda event: events.append((time.time(), event)), before=timedelta(seconds=8)
-    )
-    time.sleep(max(0.0, signed_in + 14.5 - time.time()))
+    fired = threading.Event()
+
+    def on_expiring(event: SignInExpiringEvent) -> None:
+        events.append((_clock.wall(), event))
+        fired.set()
+
+    session.on_sign_in_expiring(on_expiring, before=timedelta(seconds=8))
+    shared_clock.advance(max(0.0, signed_in + 10.5 - _clock.wall()))
+    assert not fired.wait(0.3)  # 1.5 s before the callback is due: nothing yet
+    shared_clock.advance(max(0.0, signed_in + 12.5 - _clock.wall()))
+    assert fired.wait(10)
+    shared_clock.advance(max(0.0, signed_in + 14.5 - _clock.wall()))
+    time.sleep(0.3)  # the watch thread runs on: it must not fire again
     session.close()
     assert len(events) == 1, events
     fired_at, event = events[0]

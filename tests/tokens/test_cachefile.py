@@ -6,17 +6,19 @@ import json
 import logging
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from refreshable_sso.cachefile import CacheLockTimeoutError, JsonCacheFile
+from refreshable_sso.cachefile import STALE_TEMP_SECONDS, CacheLockTimeoutError, JsonCacheFile
 from refreshable_sso.errors import CacheFileError
 
 PYTHON = sys.executable
@@ -413,3 +415,92 @@ def test_forked_child_gets_the_lock_once_the_parent_releases_it(tmp_path: Path) 
         release.set()
         for fd in (to_parent_r, to_parent_w, to_child_r, to_child_w):
             os.close(fd)
+
+
+_KILLED_WRITER = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    from refreshable_sso.cachefile import JsonCacheFile
+
+    def stall(source, target):  # the write stops after its temp file, before the rename
+        print(source, flush=True)
+        time.sleep(600)
+
+    os.replace = stall
+    JsonCacheFile(Path(sys.argv[1])).write({"accessToken": "in-flight-secret"})
+    """
+)
+
+
+def _killed_mid_write(path: Path) -> Path:
+    """Run a real writer of ``path``, SIGKILL it between temp file and rename; its temp file."""
+    writer = subprocess.Popen(
+        [PYTHON, "-c", _KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None
+        temp = Path(writer.stdout.readline().strip())
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+    assert writer.returncode == -signal.SIGKILL
+    assert "in-flight-secret" in temp.read_text()  # what a kill -9 leaves behind
+    return temp
+
+
+def _age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_the_next_write_removes_what_a_killed_write_left_once_it_is_stale(tmp_path: Path) -> None:
+    token = JsonCacheFile(tmp_path / ("a" * 40 + ".json"))
+    other = JsonCacheFile(tmp_path / ("b" * 40 + ".json"))
+    leftover = _killed_mid_write(token.path)
+    assert leftover.parent == tmp_path
+    assert not token.path.exists()
+
+    other.write({"n": 1})  # a fresh temp may be a live write of another process: left alone
+    assert leftover.exists()
+
+    _age(leftover, STALE_TEMP_SECONDS + 60)
+    other.write({"n": 2})  # any writer in the folder removes a stale temp of a cache file of ours
+    assert not leftover.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.path.name]
+
+
+def test_a_stale_temp_of_the_file_being_written_is_removed_whatever_its_name(
+    tmp_path: Path,
+) -> None:
+    entry = JsonCacheFile(tmp_path / "entry.json")
+    leftover = _killed_mid_write(entry.path)
+    _age(leftover, STALE_TEMP_SECONDS + 1)
+    entry.write({"n": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.json"]
+
+
+def test_files_we_did_not_make_and_fresh_temps_of_ours_are_left_alone(tmp_path: Path) -> None:
+    entry = JsonCacheFile(tmp_path / ("c" * 40 + ".json"))
+    old = STALE_TEMP_SECONDS * 10
+    foreign = {
+        "tmpabcd1234.tmp": old,  # botocore's JSONFileCache names its temp files like this
+        "notes.tmp": old,
+        ".someone-else.json.abcd1234.tmp": old,  # not a name of ours, not the file written
+        f".{'d' * 40}.json.abcd1234.tmp.keep": old,
+        f".{'e' * 40}.json.abc.tmp": old,  # not what mkstemp makes
+    }
+    for name, age in foreign.items():
+        (tmp_path / name).write_text("x")
+        _age(tmp_path / name, age)
+    fresh = tmp_path / f".{entry.path.name}.zz_99zz9.tmp"
+    fresh.write_text("a live write")
+    _age(fresh, STALE_TEMP_SECONDS - 60)
+    stale_dir = tmp_path / f".{entry.path.name}.dir00000.tmp"  # a folder is never removed
+    stale_dir.mkdir()
+    _age(stale_dir, old)
+
+    entry.write({"n": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*foreign, fresh.name, stale_dir.name, entry.path.name]
+    )
