@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import botocore.session
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.credentials import CredentialResolver, Credentials
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.loaders import Loader, create_loader
 
 from refreshable_sso import _botocore, _redact
 from refreshable_sso._paused_gc import JSONFileLoaderWithoutGC
+from refreshable_sso.config import HttpConfig
 
 if TYPE_CHECKING:
     from mypy_boto3_sso import SSOClient
@@ -33,42 +31,10 @@ _loader_lock = threading.Lock()
 _shared_loader: Loader | None = None
 
 
-@dataclass(frozen=True)
-class HttpSettings:
-    """Timeouts and retry budget for SSO, SSO-OIDC and STS calls.
-
-    ``max_attempts`` counts the first try (botocore's ``standard`` mode retries 5xx, 429 and
-    timeouts with exponential backoff and jitter; we do not write our own loop).
-
-    The defaults bound a hung endpoint: 3 attempts x 4 s read timeout plus at most about 3 s of
-    backoff, so the first error reaches the caller within about 20 s (a black-holed address:
-    3 x 3 s connect timeout). IAM Identity Center answers in well under a second when healthy.
-    """
-
-    connect_timeout: float = 3.0
-    read_timeout: float = 4.0
-    max_attempts: int = 3
-    retry_mode: str = "standard"
-
-    @property
-    def worst_case_wait(self) -> float:
-        """Seconds one call can take against a hung endpoint, backoff excluded."""
-        return self.max_attempts * (self.connect_timeout + self.read_timeout)
-
-    def botocore_config(self, *, unsigned: bool) -> Config:
-        options: dict[str, Any] = {
-            "connect_timeout": self.connect_timeout,
-            "read_timeout": self.read_timeout,
-            # total_max_attempts counts the first try; botocore's max_attempts would not
-            "retries": {"total_max_attempts": self.max_attempts, "mode": self.retry_mode},
-            "user_agent_extra": "refreshable-sso",
-        }
-        if unsigned:
-            options["signature_version"] = UNSIGNED
-        return Config(**options)
-
-
-DEFAULT_HTTP = HttpSettings()
+#: The settings our clients use unless told otherwise. ``HttpSettings`` is the old name of
+#: :class:`~refreshable_sso.config.HttpConfig`, kept so existing imports keep working.
+HttpSettings = HttpConfig
+DEFAULT_HTTP = HttpConfig()
 
 
 def new_loader(search_path_string: str | None = None) -> Loader:
@@ -107,7 +73,7 @@ def _client(
     service: str,
     region: str,
     endpoint_url: str | None,
-    http: HttpSettings,
+    http: HttpConfig,
     credentials: Credentials | None,
 ) -> Any:
     """A client from the one isolated session of this process.
@@ -140,7 +106,7 @@ def _client(
 
 
 def sso_client(
-    region: str, *, endpoint_url: str | None = None, http: HttpSettings = DEFAULT_HTTP
+    region: str, *, endpoint_url: str | None = None, http: HttpConfig = DEFAULT_HTTP
 ) -> SSOClient:
     """An unsigned SSO portal client (the bearer token travels in a header, not SigV4)."""
     client: SSOClient = _client("sso", region, endpoint_url, http, None)
@@ -148,7 +114,7 @@ def sso_client(
 
 
 def oidc_client(
-    region: str, *, endpoint_url: str | None = None, http: HttpSettings = DEFAULT_HTTP
+    region: str, *, endpoint_url: str | None = None, http: HttpConfig = DEFAULT_HTTP
 ) -> SSOOIDCClient:
     """An unsigned SSO-OIDC client (RegisterClient, device authorization, CreateToken)."""
     client: SSOOIDCClient = _client("sso-oidc", region, endpoint_url, http, None)
@@ -160,14 +126,14 @@ def sts_client(
     credentials: Credentials,
     *,
     endpoint_url: str | None = None,
-    http: HttpSettings = DEFAULT_HTTP,
+    http: HttpConfig = DEFAULT_HTTP,
 ) -> STSClient:
     """An STS client signed with exactly these credentials (for whoami), never the default chain."""
     client: STSClient = _client("sts", region, endpoint_url, http, credentials)
     return client
 
 
-def describe_wait(exc: BaseException, http: HttpSettings, waited: float) -> str:
+def describe_wait(exc: BaseException, http: HttpConfig, waited: float) -> str:
     """Why a call gave up on a silent endpoint, with the real total wait, for error messages.
 
     ``waited`` is the measured time of the whole call (every attempt and the backoff between
@@ -194,6 +160,30 @@ def error_code(exc: BaseException) -> str | None:
     if isinstance(response, dict):
         code = response.get("Error", {}).get("Code")
         return str(code) if code else None
+    return None
+
+
+def error_message(exc: BaseException, *, limit: int = 300) -> str | None:
+    """The server's reason in a botocore ``ClientError``, redacted and cut (None if it gave none).
+
+    botocore puts the reason into ``Error.Message`` only when the body names it ``message`` or
+    ``Message``. SSO-OIDC speaks OAuth 2.0 and names it ``error_description``; older botocore
+    (1.34 up to at least 1.40) leaves ``Error.Message`` empty then; newer ones copy it over. All
+    merge the modelled error's members into the top level of the parsed response, so the
+    reason is read from there when ``Error.Message`` is empty.
+
+    :param exc: any exception; only one carrying a botocore parsed ``response`` dict has a reason.
+    :param limit: the most characters returned (a server's text ends up inside our messages).
+    """
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    error = response.get("Error")
+    candidates = [error.get("Message") if isinstance(error, dict) else None]
+    candidates += [response.get(key) for key in ("error_description", "message", "Message")]
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.strip():
+            return _redact.redact(candidate.strip())[:limit]
     return None
 
 

@@ -268,15 +268,23 @@ def refresh_now(
 
 
 async def refresh_now_async(
-    credentials: Any, *, before: Callable[[], Awaitable[object]] | None = None
+    credentials: Any,
+    *,
+    only_if_needed: bool = False,
+    before: Callable[[], Awaitable[object]] | None = None,
 ) -> None:
     """aiobotocore's twin of :func:`refresh_now` (its lock and refresh step are awaitable).
 
     Args:
         credentials: an aiobotocore refreshable credentials object.
+        only_if_needed: refresh only when ``refresh_needed()`` (checked again under the lock).
         before: awaited under the lock first (e.g. to forget cached credentials).
     """
+    if only_if_needed and not credentials.refresh_needed():
+        return
     async with credentials._refresh_lock:
+        if only_if_needed and not credentials.refresh_needed():
+            return
         if before is not None:
             await before()
         await credentials._protected_refresh(is_mandatory=True)

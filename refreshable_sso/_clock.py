@@ -21,6 +21,7 @@ module functions, so the system clock costs exactly what ``time.time`` did.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import math
 import threading
@@ -110,6 +111,10 @@ class OffsetClock:
     wakes every :meth:`sleep` and :meth:`wait` whose deadline is now behind, so a loop that
     waits for an expiry reacts at once instead of after the real interval.
 
+    :meth:`from_system_time` maps a file's mtime with the offset in force when the file was
+    written (the clock remembers when it was advanced), so a cache file written before an
+    ``advance(3600)`` is an hour older afterwards, as it would be had the hour passed.
+
     Args:
         offset: the starting offset in seconds (may be negative: a clock behind the real one).
     """
@@ -118,7 +123,11 @@ class OffsetClock:
         if not math.isfinite(offset):
             raise ValueError(f"OffsetClock(offset={offset}): pass a finite number of seconds")
         self._offset = float(offset)
+        self._initial = self._offset
         self._moved = threading.Condition(threading.Lock())
+        # when each advance happened (system seconds), and the offset from then on
+        self._advanced_at: list[float] = []
+        self._offsets: list[float] = []
 
     def __repr__(self) -> str:
         return f"OffsetClock(offset={self.offset:g})"
@@ -141,6 +150,8 @@ class OffsetClock:
             )
         with self._moved:
             self._offset += float(seconds)
+            self._advanced_at.append(time.time())
+            self._offsets.append(self._offset)
             self._moved.notify_all()
 
     def wall(self) -> float:
@@ -153,7 +164,9 @@ class OffsetClock:
         return time.monotonic() + self._offset
 
     def from_system_time(self, timestamp: float) -> float:
-        return timestamp + self._offset
+        with self._moved:
+            index = bisect.bisect_right(self._advanced_at, timestamp)
+            return timestamp + (self._offsets[index - 1] if index else self._initial)
 
     def sleep(self, seconds: float) -> None:
         deadline = self.monotonic() + max(0.0, seconds)

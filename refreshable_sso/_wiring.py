@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from refreshable_sso.config import SessionConfig, SSOConfig
+from refreshable_sso.config import HttpConfig, SessionConfig, SSOConfig
 from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
 from refreshable_sso.errors import LoginRequiredError
 from refreshable_sso.tokens.base import TokenProvider
 from refreshable_sso.tokens.cached import CachedTokenProvider
 
 if TYPE_CHECKING:
-    from refreshable_sso._aws import HttpSettings
     from refreshable_sso.tokens.policy import LoginPolicyProvider
 
 
@@ -34,7 +33,7 @@ class TokenWiring:
 
 def build_token_provider(
     config: SessionConfig,
-    http: HttpSettings,
+    http: HttpConfig,
     *,
     given: TokenProvider | None,
     login_provider: TokenProvider | None,
@@ -62,22 +61,28 @@ def build_token_provider(
     if config.login != "auto":
         return TokenWiring(base, cached, None)
     from refreshable_sso.tokens import policy  # the login flows load only when they can run
+    from refreshable_sso.tokens.login_options import LoginOptions
 
-    interactive = login_provider or policy.default_interactive_provider(
-        sso,
-        flow=config.login_flow,
-        oidc_endpoint_url=config.endpoints.sso_oidc,
-        cache_dir=token_cache_dir,
-        http=http,
-        # a mapping holds the client registration too: nothing of the sign-in goes to disk
-        token_cache=token_mapping,
-    )
-    # where the token really lives: the cached reader's file, or the session's mapping
+    # where the token really lives: the cached reader's file, or the session's mapping. When
+    # that reader is ours (not a given provider, which may read another sign-in's cache), our
+    # sign-in writes through that very TokenCache object, and the login policy watches it.
     store = cached.cache if cached is not None else None
-    if token_mapping is not None and store is not None and login_provider is None:
-        # our sign-in stores its token where the cached provider reads it
-        ours: Any = interactive
-        ours.token_cache = store
+    ours = store if given is None else None
+    interactive = login_provider or policy.interactive_provider(
+        sso.start_url,
+        sso.sso_region,
+        sso.sso_session_name,
+        LoginOptions(
+            flow=config.login_flow,
+            scopes=sso.registration_scopes,
+            oidc_endpoint_url=config.endpoints.sso_oidc,
+            cache_dir=token_cache_dir,
+            http=http,
+            # a mapping holds the client registration too: nothing of the sign-in goes to disk
+            token_cache=token_mapping,
+            token_store=ours,
+        ),
+    )
     wrapped = policy.LoginPolicyProvider(
         base,
         policy="auto",
@@ -93,7 +98,7 @@ def build_token_provider(
 def build_role_fetcher(
     config: SessionConfig,
     token_provider: TokenProvider,
-    http: HttpSettings,
+    http: HttpConfig,
     *,
     cache_credentials: bool,
     credential_cache_dir: Path | None,

@@ -30,12 +30,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from refreshable_sso import _botocore, _clock
-from refreshable_sso._aws import DEFAULT_HTTP, HttpSettings, error_code, status_code, sts_client
-from refreshable_sso._paths import cli_cache_dir
-from refreshable_sso.cachefile import FileVersion, JsonCacheFile
-from refreshable_sso.config import AssumeRoleConfig
+from refreshable_sso._aws import (
+    DEFAULT_HTTP,
+    error_code,
+    error_message,
+    status_code,
+    sts_client,
+)
+from refreshable_sso.config import AssumeRoleConfig, HttpConfig
 from refreshable_sso.errors import AssumeRoleError, CacheFileError
 from refreshable_sso.mfa import MfaCodeError, MfaTokenProvider, mfa_token_provider
+from refreshable_sso.storage.base import Record
+from refreshable_sso.storage.base import RecordVersion as FileVersion
+from refreshable_sso.storage.files import JsonFileRecord
+from refreshable_sso.storage.paths import cli_cache_dir
 from refreshable_sso.tokens.base import parse_cache_time
 
 logger = logging.getLogger(__name__)
@@ -179,7 +187,7 @@ class AssumeRoleFetcher:
         *,
         region: str,
         sts_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         cache_dir: Path | None = None,
         use_cache: bool = True,
         min_remaining: float = 900.0,
@@ -192,14 +200,14 @@ class AssumeRoleFetcher:
         self._endpoint_url = sts_endpoint_url
         self._http = http
         self._kwargs = assume_role_kwargs(config)
-        self.entry: JsonCacheFile | None = None
+        self.entry: Record | None = None
         if use_cache and credential_cache is not None:
-            from refreshable_sso.mappingstore import mapping_file
+            from refreshable_sso.storage.mapping import mapping_file
 
             path = cache_path(self._kwargs, cache_dir)
             self.entry = mapping_file(credential_cache, path, "credential_cache")
         elif use_cache:
-            self.entry = JsonCacheFile(cache_path(self._kwargs, cache_dir))
+            self.entry = JsonFileRecord(cache_path(self._kwargs, cache_dir))
         # Like botocore: a generated session name, left out of the cache key.
         self.session_name = config.role_session_name or f"refreshable-sso-{int(_clock.wall())}"
         self._mfa: MfaTokenProvider | None = (
@@ -261,14 +269,14 @@ class AssumeRoleFetcher:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _entry_lock(self, entry: JsonCacheFile) -> AbstractContextManager[None]:
+    def _entry_lock(self, entry: Record) -> AbstractContextManager[None]:
         return entry.lock(self._lock_timeout)
 
     def _remember(self, creds: AssumedCredentials, obtained_at: float) -> AssumedCredentials:
         self._memo = (creds, obtained_at)
         return creds
 
-    def _from_disk(self, entry: JsonCacheFile) -> AssumedCredentials | None:
+    def _from_disk(self, entry: Record) -> AssumedCredentials | None:
         data, version = entry.read_versioned()
         if data is None or version is None:
             return None
@@ -280,7 +288,7 @@ class AssumeRoleFetcher:
         obtained_at = _obtained_at(version)
         if not _usable(creds, obtained_at, self.min_remaining):
             return None
-        logger.debug("Using cached assumed-role credentials from %s", entry.path)
+        logger.debug("Using cached assumed-role credentials from %s", entry.label)
         return self._remember(creds, obtained_at)
 
     def _call(self, source: Any = None) -> AssumedCredentials:
@@ -297,7 +305,7 @@ class AssumeRoleFetcher:
         try:
             response = client.assume_role(**kwargs)
         except ClientError as exc:
-            message = str(exc.response.get("Error", {}).get("Message", ""))[:300]
+            message = error_message(exc) or f"{error_code(exc)} (no reason given)"
             raise AssumeRoleError(
                 f"STS refused: {message}; check the role's trust policy, external_id, MFA and "
                 "duration_seconds (at most 3600 when chaining roles)",
@@ -341,7 +349,7 @@ class AssumeRoleFetcher:
 
 
 def _obtained_at(version: FileVersion) -> float:
-    return _clock.from_system_time(version.mtime_ns / 1e9)
+    return _clock.from_system_time(version.written_at)
 
 
 def refreshable(fetch: Fetch, advisory: float, mandatory: float) -> DeferredRefreshableCredentials:
@@ -365,7 +373,7 @@ class RoleChain:
         advisory_timeout: float,
         mandatory_timeout: float,
         sts_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         cache_dir: Path | None = None,
         use_cache: bool = True,
         credential_cache: MutableMapping[str, Any] | None = None,

@@ -316,6 +316,22 @@ def _check_settings(settings: CacheSettings) -> tuple[str, int]:
     return policy, size
 
 
+def client_key(
+    session_region: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, ...] | None:
+    """The cache key of ``client(*args, **kwargs)``, or None when that call is never cached.
+
+    The one rule of "the same client" that both this cache and the asyncio session's
+    (``aio.clients``) follow.
+    """
+    return _make_key("client", _CLIENT, session_region, args, kwargs)
+
+
+def check_settings(settings: CacheSettings) -> tuple[str, int]:
+    """``(eviction_policy, max_size)`` of cache settings, or a ``ConfigurationError``."""
+    return _check_settings(settings)
+
+
 class ClientCache:
     """A bounded, thread-safe cache of clients and resources for one session.
 

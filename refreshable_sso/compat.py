@@ -25,6 +25,7 @@ from refreshable_sso.signin import DEFAULT_MIN_VALID
 from refreshable_sso.tokens.base import SSOToken, format_cache_time
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.device import DeviceCodeProvider
+from refreshable_sso.tokens.login_options import LoginOptions
 
 CacheMapping = MutableMapping[str, Any]
 UserAuthHandler = Callable[..., Any]
@@ -103,16 +104,14 @@ def login(
                 return _token_dict(token)
         except (LoginRequiredError, TokenProviderError, CacheFileError):
             pass
-    provider = DeviceCodeProvider(
-        start_url,
-        sso_region,
+    options = LoginOptions(
         open_browser=not disable_browser,  # None: UserPrompt checks AWS_SSO_DISABLE_BROWSER
         message=message if isinstance(message, str) else None,
         prompt_callback=_prompt(user_auth_handler),
         notifier=_notifier(message, outfile),
         token_cache=sso_cache,  # the token and the client registration, as aws-sso-lib keeps them
     )
-    return _token_dict(provider.login())
+    return _token_dict(DeviceCodeProvider(start_url, sso_region, options=options).login())
 
 
 _login = login

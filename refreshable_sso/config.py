@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -27,8 +27,10 @@ from pydantic import (
     model_validator,
 )
 
-from refreshable_sso._aws import HttpSettings
 from refreshable_sso.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from botocore.config import Config as BotocoreConfig
 
 _REGION = re.compile(r"^[a-z]{2,4}(-[a-z0-9]+)+-\d{1,2}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -225,24 +227,61 @@ class CacheConfig(BaseModel):
 
 
 class HttpConfig(BaseModel):
-    """Timeouts and retries (with botocore's backoff) for the SSO, SSO-OIDC and STS calls."""
+    """Timeouts and retries (with botocore's backoff) for the SSO, SSO-OIDC and STS calls.
+
+    The one HTTP settings type: sessions take it as ``http=``, and ``login()``, ``logout()``,
+    the token providers and the client factories take the same object.
+    (``refreshable_sso._aws.HttpSettings`` is another name for it, kept for old imports.)
+
+    The defaults bound a hung endpoint: 3 attempts x 4 s read timeout plus at most about 3 s of
+    backoff, so the first error reaches the caller within about 20 s (a black-holed address:
+    3 x 3 s connect timeout). IAM Identity Center answers in well under a second when healthy.
+
+    Attributes:
+        connect_timeout: Seconds to wait for a TCP/TLS connection, per attempt (> 0).
+        read_timeout: Seconds to wait for an answer once connected, per attempt (> 0).
+        max_attempts: Attempts per call, the first included (1-20). botocore's ``standard``
+            mode retries 5xx, 429 and timeouts with exponential backoff and jitter; we do not
+            write our own loop.
+        retry_mode: botocore's retry mode: ``"standard"``, ``"adaptive"`` or ``"legacy"``.
+    """
 
     model_config = _frozen_config()
 
-    # Defaults mirror _aws.HttpSettings: a hung endpoint errors within about 20 s.
     connect_timeout: float = Field(default=3.0, gt=0)
     read_timeout: float = Field(default=4.0, gt=0)
     max_attempts: int = Field(default=3, ge=1, le=20)
     retry_mode: Literal["standard", "adaptive", "legacy"] = "standard"
 
-    def to_settings(self) -> HttpSettings:
-        """The ``_aws.HttpSettings`` the client factories take."""
-        return HttpSettings(
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            max_attempts=self.max_attempts,
-            retry_mode=self.retry_mode,
-        )
+    @property
+    def worst_case_wait(self) -> float:
+        """Seconds one call can take against a hung endpoint, backoff excluded."""
+        return self.max_attempts * (self.connect_timeout + self.read_timeout)
+
+    def botocore_config(self, *, unsigned: bool) -> BotocoreConfig:
+        """The ``botocore.config.Config`` for a client with these settings.
+
+        Args:
+            unsigned: True for the SSO portal and SSO-OIDC clients (a bearer token or nothing
+                travels instead of a SigV4 signature).
+        """
+        from botocore import UNSIGNED  # botocore loads only when a client is made
+        from botocore.config import Config
+
+        options: dict[str, Any] = {
+            "connect_timeout": self.connect_timeout,
+            "read_timeout": self.read_timeout,
+            # total_max_attempts counts the first try; botocore's max_attempts would not
+            "retries": {"total_max_attempts": self.max_attempts, "mode": self.retry_mode},
+            "user_agent_extra": "refreshable-sso",
+        }
+        if unsigned:
+            options["signature_version"] = UNSIGNED
+        return Config(**options)
+
+    def to_settings(self) -> HttpConfig:
+        """This object (there is one HTTP settings type now; kept for existing callers)."""
+        return self
 
 
 class SessionConfig(BaseModel):

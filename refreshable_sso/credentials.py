@@ -36,15 +36,18 @@ from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 from refreshable_sso import _clock, _redact, _reuse
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
-    HttpSettings,
     describe_wait,
     error_code,
+    error_message,
     sso_client,
     status_code,
 )
-from refreshable_sso._paths import cli_cache_dir, role_credentials_cache_path
-from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import CacheFileError, CredentialRefreshError, LoginRequiredError
+from refreshable_sso.storage.base import DEFAULT_LOCK_TIMEOUT, Record
+from refreshable_sso.storage.base import RecordVersion as FileVersion
+from refreshable_sso.storage.files import JsonFileRecord
+from refreshable_sso.storage.paths import cli_cache_dir, role_credentials_cache_path
 from refreshable_sso.tokens.base import (
     SSOToken,
     TokenProvider,
@@ -224,15 +227,16 @@ class RoleCredentialEntry:
     """The cache file of one account/role of one sign-in (sso-session or start URL)."""
 
     def __init__(self, path: Path, mapping: MutableMapping[str, Any] | None = None) -> None:
-        self.file = JsonCacheFile(path)
+        self.file: Record = JsonFileRecord(path)
         if mapping is not None:  # a dict-like store in place of the file, same key and value
-            from refreshable_sso.mappingstore import mapping_file
+            from refreshable_sso.storage.mapping import mapping_file
 
             self.file = mapping_file(mapping, path, "credential_cache")
 
     @property
     def path(self) -> Path:
-        return self.file.path
+        """The cache file (for a mapping: its label as a path)."""
+        return Path(self.file.label)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
@@ -315,7 +319,7 @@ class RoleCredentialFetcher:
         start_url: str,
         sso_session_name: str | None = None,
         sso_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         cache: RoleCredentialCache | None = None,
         min_remaining: float = 900.0,
     ) -> None:
@@ -408,7 +412,7 @@ class RoleCredentialFetcher:
         credentials, version = entry.load()
         if credentials is None or version is None:
             return None
-        obtained_at = _clock.from_system_time(version.mtime_ns / 1e9)
+        obtained_at = _clock.from_system_time(version.written_at)
         if not _usable_for(credentials, obtained_at, self.min_remaining):
             return None
         self._memo = (credentials, obtained_at)
@@ -560,7 +564,7 @@ class RoleCredentialFetcher:
         elif code in ("TooManyRequestsException", "ThrottlingException") or status == 429:
             explain = (
                 f"IAM Identity Center throttled the request and {attempts} attempts did not get "
-                f"through; try again shortly, or allow more attempts (HttpSettings.max_attempts)"
+                f"through; try again shortly, or allow more attempts (HttpConfig.max_attempts)"
             )
         elif status is not None and status >= 500:
             explain = (
@@ -573,9 +577,9 @@ class RoleCredentialFetcher:
             )
         else:
             explain = "IAM Identity Center refused the request"
-        message = exc.response.get("Error", {}).get("Message")
+        message = error_message(exc, limit=200)
         if message:
-            explain += f" (server said: {_redact.redact(str(message))[:200]})"
+            explain += f" (server said: {message})"
         return CredentialRefreshError(
             explain,
             account_id=self.account_id,

@@ -11,7 +11,6 @@ sign in again (:class:`~refreshable_sso.errors.LoginRequiredError`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import threading
@@ -24,6 +23,7 @@ from botocore.paginate import TokenEncoder
 
 from refreshable_sso import _aws
 from refreshable_sso._fanout import ordered_fan_out
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import (
     ConfigurationError,
     DiscoveryError,
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 # for throttling errors). ``adaptive`` mode is available through ``http=`` but its client-side
 # rate limiter slowed a 250-account listing with 10 % random 429s from ~2 s to over a minute.
 LISTING_MIN_ATTEMPTS = 10
-DISCOVERY_HTTP = _aws.HttpSettings(max_attempts=LISTING_MIN_ATTEMPTS)
+DISCOVERY_HTTP = HttpConfig(max_attempts=LISTING_MIN_ATTEMPTS)
 PAGE_SIZE = 100  # the portal's maximum for both listings
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _UNAUTHORIZED = "UnauthorizedException"
@@ -73,7 +73,7 @@ class RoleInfo:
     account_name: str | None = None
 
 
-def _listing_http(http: _aws.HttpSettings, max_attempts: int | None) -> _aws.HttpSettings:
+def _listing_http(http: HttpConfig, max_attempts: int | None) -> HttpConfig:
     """The caller's timeouts and retry mode; ``max_attempts`` if given, else at least
     ``LISTING_MIN_ATTEMPTS`` (a session's HTTP settings are sized for single calls)."""
     if max_attempts is not None:
@@ -82,10 +82,10 @@ def _listing_http(http: _aws.HttpSettings, max_attempts: int | None) -> _aws.Htt
                 f"max_attempts must be a positive integer, got {max_attempts!r}",
                 [f"max_attempts: {max_attempts!r} is not >= 1"],
             )
-        return dataclasses.replace(http, max_attempts=max_attempts)
+        return http.model_copy(update={"max_attempts": max_attempts})
     if http.max_attempts >= LISTING_MIN_ATTEMPTS:
         return http
-    return dataclasses.replace(http, max_attempts=LISTING_MIN_ATTEMPTS)
+    return http.model_copy(update={"max_attempts": LISTING_MIN_ATTEMPTS})
 
 
 class _Portal:
@@ -96,7 +96,7 @@ class _Portal:
         token_provider: TokenProvider,
         sso_region: str,
         endpoint_url: str | None,
-        http: _aws.HttpSettings,
+        http: HttpConfig,
     ) -> None:
         self._provider = token_provider
         self._client: SSOClient = _aws.sso_client(sso_region, endpoint_url=endpoint_url, http=http)
@@ -172,7 +172,7 @@ def list_accounts(
     sso_region: str,
     *,
     sso_endpoint_url: str | None = None,
-    http: _aws.HttpSettings = DISCOVERY_HTTP,
+    http: HttpConfig = DISCOVERY_HTTP,
     max_attempts: int | None = None,
 ) -> Iterator[AccountInfo]:
     """Every account the signed-in user can reach, page by page (``sso:ListAccounts``).
@@ -206,7 +206,7 @@ def list_roles(
     *,
     max_workers: int = 8,
     sso_endpoint_url: str | None = None,
-    http: _aws.HttpSettings = DISCOVERY_HTTP,
+    http: HttpConfig = DISCOVERY_HTTP,
     max_attempts: int | None = None,
 ) -> Iterator[RoleInfo]:
     """The roles of one account, of several, or (``account_id=None``) of every account.

@@ -16,13 +16,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from refreshable_sso import _clock
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
-    HttpSettings,
     describe_wait,
     error_code,
+    error_message,
     is_timeout,
     status_code,
     sts_client,
 )
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import IdentityError
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def get_caller_identity(
     *,
     region: str,
     endpoint_url: str | None = None,
-    http: HttpSettings = DEFAULT_HTTP,
+    http: HttpConfig = DEFAULT_HTTP,
     expired_token_hook: ExpiredTokenHook | None = None,
 ) -> Identity:
     """Call ``sts:GetCallerIdentity`` signed with ``credentials``; failures become ``IdentityError``.
@@ -138,7 +139,7 @@ def get_caller_identity(
         code, status = error_code(exc), status_code(exc)
         raise IdentityError(
             f"sts:GetCallerIdentity was refused (HTTP {status}, {code}): "
-            f"{exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")
+            f"{error_message(exc) or ''}".rstrip(": ")
         ) from exc
     except BotoCoreError as exc:
         if is_timeout(exc):

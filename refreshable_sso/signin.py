@@ -21,23 +21,25 @@ from botocore.configloader import load_config
 from botocore.exceptions import BotoCoreError, ClientError, ConfigNotFound, ConfigParseError
 
 from refreshable_sso import _aws, _redact
-from refreshable_sso._paths import role_credentials_cache_path
-from refreshable_sso.cachefile import JsonCacheFile
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import (
     CacheFileError,
     LoginRequiredError,
     TokenProviderError,
 )
 from refreshable_sso.profiles import config_file_path
+from refreshable_sso.storage.files import JsonFileRecord
+from refreshable_sso.storage.paths import role_credentials_cache_path
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.cached import CachedTokenProvider
-from refreshable_sso.tokens.interactive import (
+from refreshable_sso.tokens.interactive import resolve_login_flow
+from refreshable_sso.tokens.login_options import (
     DEFAULT_LOGIN_TIMEOUT,
     BrowserOpener,
+    LoginOptions,
     PromptCallback,
-    resolve_login_flow,
 )
-from refreshable_sso.tokens.policy import LOCK_GRACE, interactive_provider, login_lock
+from refreshable_sso.tokens.policy import LOCK_GRACE, interactive_provider, store_login_lock
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from refreshable_sso.tokens.store import TokenCache
 
@@ -69,7 +71,8 @@ def login(
     min_valid: float = DEFAULT_MIN_VALID,
     oidc_endpoint_url: str | None = None,
     cache_dir: Path | None = None,
-    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+    http: HttpConfig = _aws.DEFAULT_HTTP,
+    options: LoginOptions | None = None,
 ) -> SSOToken:
     """Make sure the person is signed in; return a valid access token.
 
@@ -81,42 +84,59 @@ def login(
     default). ``message``/``prompt_callback``/``browser_opener`` decide how the person is told.
     Raises ``LoginDeniedError``, ``LoginExpiredError``, ``LoginTimeoutError`` or
     ``LoginCancelledError`` when the sign-in does not complete.
+
+    Args:
+        start_url: The AWS access portal URL of IAM Identity Center.
+        sso_region: The region where IAM Identity Center is enabled.
+        sso_session_name: The ``[sso-session NAME]`` (None: a legacy profile).
+        force: Sign in even when the cached token is still good.
+        use_device_code: Use the device code even where a browser could open (the same as
+            ``flow="device"``).
+        min_valid: Seconds the cached token must still be valid to be returned as it is.
+        options: How the sign-in runs and where the token goes (:class:`LoginOptions`),
+            handed whole to the provider. The keywords below are the same fields one by one;
+            give either ``options`` or them.
+        open_browser: See ``LoginOptions.open_browser``.
+        message: See ``LoginOptions.message``.
+        prompt_callback: See ``LoginOptions.prompt_callback``.
+        browser_opener: See ``LoginOptions.browser_opener``.
+        timeout: See ``LoginOptions.timeout``.
+        cancel_event: See ``LoginOptions.cancel_event``.
+        scopes: See ``LoginOptions.scopes``.
+        flow: See ``LoginOptions.flow``.
+        oidc_endpoint_url: See ``LoginOptions.oidc_endpoint_url``.
+        cache_dir: See ``LoginOptions.cache_dir``.
+        http: See ``LoginOptions.http``.
     """
-    chosen = "device" if use_device_code else resolve_login_flow(flow)
-    if not force:
-        cached = _valid_cached_token(
-            start_url, sso_region, sso_session_name, min_valid, oidc_endpoint_url, cache_dir, http
-        )
-        if cached is not None:
-            logger.info("already signed in; token valid until %s", cached.expires_at.isoformat())
-            return cached
-    provider = interactive_provider(
-        start_url,
-        sso_region,
-        sso_session_name=sso_session_name,
-        scopes=scopes,
-        flow=chosen,
+    options = LoginOptions.from_keywords(
+        options,
+        "login()",
+        flow="device" if use_device_code else flow,
         open_browser=open_browser,
         message=message,
         prompt_callback=prompt_callback,
         browser_opener=browser_opener,
         timeout=timeout,
         cancel_event=cancel_event,
+        scopes=tuple(scopes),
         oidc_endpoint_url=oidc_endpoint_url,
         cache_dir=cache_dir,
         http=http,
     )
+    resolve_login_flow(options.flow)  # a bad REFRESHABLE_SSO_LOGIN_FLOW fails before anything
+    if not force:
+        cached = _valid_cached_token(start_url, sso_region, sso_session_name, min_valid, options)
+        if cached is not None:
+            logger.info("already signed in; token valid until %s", cached.expires_at.isoformat())
+            return cached
+    provider = interactive_provider(start_url, sso_region, sso_session_name, options)
     # The login lock sessions with login="auto" use: they wait for this login and pick it up.
-    with login_lock(provider.token_cache.path, timeout + LOCK_GRACE, sso_session_name or start_url):
+    with store_login_lock(
+        provider.token_cache, options.timeout + LOCK_GRACE, sso_session_name or start_url
+    ):
         if not force:  # another process may have signed in while we waited for the lock
             cached = _valid_cached_token(
-                start_url,
-                sso_region,
-                sso_session_name,
-                min_valid,
-                oidc_endpoint_url,
-                cache_dir,
-                http,
+                start_url, sso_region, sso_session_name, min_valid, options
             )
             if cached is not None:
                 return cached
@@ -128,19 +148,9 @@ def _valid_cached_token(
     sso_region: str,
     sso_session_name: str | None,
     min_valid: float,
-    oidc_endpoint_url: str | None,
-    cache_dir: Path | None,
-    http: _aws.HttpSettings,
+    options: LoginOptions,
 ) -> SSOToken | None:
-    provider = CachedTokenProvider(
-        start_url,
-        sso_region,
-        sso_session_name=sso_session_name,
-        cache_dir=cache_dir,
-        refresh_window=max(min_valid, 0.0),
-        oidc_endpoint_url=oidc_endpoint_url,
-        http=http,
-    )
+    provider = _cached_reader(start_url, sso_region, sso_session_name, options, min_valid)
     try:
         token = provider.get_token()
         if not token.expires_within(min_valid):
@@ -154,6 +164,26 @@ def _valid_cached_token(
         logger.info("signing in: %s", getattr(exc, "reason", None) or exc)
         return None
     return None if token.expires_within(0) else token
+
+
+def _cached_reader(
+    start_url: str,
+    sso_region: str,
+    sso_session_name: str | None,
+    options: LoginOptions,
+    refresh_window: float,
+) -> CachedTokenProvider:
+    """The AWS-CLI token cache reader (with refresh) where ``options`` keep the token."""
+    return CachedTokenProvider(
+        start_url,
+        sso_region,
+        sso_session_name=sso_session_name,
+        cache_dir=options.cache_dir,
+        refresh_window=max(refresh_window, 0.0),
+        oidc_endpoint_url=options.oidc_endpoint_url,
+        http=options.http,
+        token_cache=options.token_cache,
+    )
 
 
 @dataclass(frozen=True)
@@ -175,7 +205,8 @@ def logout(
     config_file: Path | None = None,
     sso_endpoint_url: str | None = None,
     oidc_endpoint_url: str | None = None,
-    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+    http: HttpConfig = _aws.DEFAULT_HTTP,
+    options: LoginOptions | None = None,
 ) -> LogoutResult:
     """Sign out of one sign-in (sso-session, or start URL for legacy profiles).
 
@@ -187,11 +218,33 @@ def logout(
     config file that uses this sign-in, and ``roles``; entries of other sign-ins have other
     names and are never touched. Errors talking to AWS are logged, never raised: the local
     files go regardless.
+
+    Args:
+        start_url: The AWS access portal URL of IAM Identity Center.
+        sso_region: The region where IAM Identity Center is enabled.
+        sso_session_name: The ``[sso-session NAME]`` (None: a legacy profile).
+        roles: More ``(account_id, role_name)`` pairs whose role-credential entries to remove.
+        cli_cache_dir: The AWS CLI's role-credential cache folder (default
+            ``~/.aws/cli/cache``).
+        config_file: The AWS config file whose profiles name roles (default: as the CLI).
+        sso_endpoint_url: The SSO portal endpoint (``Logout``, the listings); None: the
+            region's, or ``AWS_ENDPOINT_URL_SSO``.
+        options: The same :class:`LoginOptions` the sign-in used: ``cache_dir``,
+            ``token_cache``, ``oidc_endpoint_url`` and ``http`` say where the token is and how
+            to reach IAM Identity Center (``http`` serves the SSO portal calls too). Give
+            either ``options`` or the three keywords below.
+        cache_dir: See ``LoginOptions.cache_dir``.
+        oidc_endpoint_url: See ``LoginOptions.oidc_endpoint_url``.
+        http: See ``LoginOptions.http``.
     """
-    token_cache = TokenCache(start_url, sso_session_name, cache_dir)
-    token = _token_for_logout(
-        start_url, sso_region, sso_session_name, cache_dir, oidc_endpoint_url, http
+    options = LoginOptions.from_keywords(
+        options, "logout()", cache_dir=cache_dir, oidc_endpoint_url=oidc_endpoint_url, http=http
     )
+    http = options.http
+    token_cache = TokenCache(
+        start_url, sso_session_name, options.cache_dir, mapping=options.token_cache
+    )
+    token = _token_for_logout(start_url, sso_region, sso_session_name, options)
     candidates: set[tuple[str, str]] = {(str(a), str(r)) for a, r in roles}
     candidates |= _profile_roles(start_url, sso_session_name, config_file)
     signed_out = False
@@ -204,7 +257,7 @@ def logout(
     if token_cache.delete():
         removed.append(token_cache.path)
     for account_id, role_name in sorted(candidates):
-        entry = JsonCacheFile(
+        entry = JsonFileRecord(
             role_credentials_cache_path(
                 account_id,
                 role_name,
@@ -225,22 +278,9 @@ def logout(
 
 
 def _token_for_logout(
-    start_url: str,
-    sso_region: str,
-    sso_session_name: str | None,
-    cache_dir: Path | None,
-    oidc_endpoint_url: str | None,
-    http: _aws.HttpSettings,
+    start_url: str, sso_region: str, sso_session_name: str | None, options: LoginOptions
 ) -> SSOToken | None:
-    provider = CachedTokenProvider(
-        start_url,
-        sso_region,
-        sso_session_name=sso_session_name,
-        cache_dir=cache_dir,
-        refresh_window=0.0,
-        oidc_endpoint_url=oidc_endpoint_url,
-        http=http,
-    )
+    provider = _cached_reader(start_url, sso_region, sso_session_name, options, 0.0)
     try:
         return provider.get_token()
     except (LoginRequiredError, TokenProviderError, CacheFileError) as exc:

@@ -68,6 +68,76 @@ def test_a_shim_that_does_not_run_is_not_counted(tmp_path: Path) -> None:
     assert f"3.{MINOR}" in ran.stderr.split("NOT FOUND:")[1]
 
 
+def _fake_pyenv(root: Path) -> dict[int, Path]:
+    """A pyenv at ROOT as pyenv lays it out: versions/3.1x.5/bin/python3.1x for 3.10-3.13 (this
+    interpreter for its own minor, a stub that passes the version check for the others, and an
+    older 3.1x.1 beside each) and shims/python3.1x scripts naming ROOT, of which only the one
+    of this interpreter's version is selected; the others fail as pyenv's do."""
+    bins: dict[int, Path] = {}
+    (root / "shims").mkdir(parents=True)
+    for minor in (10, 11, 12, 13):
+        for patch in (1, 5):
+            version_bin = root / "versions" / f"3.{minor}.{patch}" / "bin"
+            version_bin.mkdir(parents=True)
+            python = version_bin / f"python3.{minor}"
+            if minor == MINOR:
+                python.symlink_to(os.path.realpath(sys.executable))
+            else:
+                python.write_text(f'#!/bin/sh\n# stands in for Python 3.{minor}\n[ "$1" = -c ]\n')
+                python.chmod(0o755)
+        bins[minor] = root / "versions" / f"3.{minor}.5" / "bin"
+        selected = (
+            f'exec "{bins[minor]}/python3.{minor}" "$@"'
+            if minor == MINOR
+            else f"echo 'pyenv: python3.{minor}: command not found' >&2; exit 127"
+        )
+        shim = root / "shims" / f"python3.{minor}"
+        shim.write_text(
+            f'#!/usr/bin/env bash\nset -e\nprogram="${{0##*/}}"\n\nexport PYENV_ROOT="{root}"\n'
+            f"{selected}\n"
+        )
+        shim.chmod(0o755)
+    return bins
+
+
+def _find_with(path: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """find-pythons with HOME=home, PYENV_ROOT unset, CI=true and exactly this PATH."""
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "find-pythons")],
+        env={"HOME": str(home), "PATH": path, "CI": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_pyenv_of_the_shims_on_path_is_found_whatever_home_says(tmp_path: Path) -> None:
+    tools = _bare_path(tmp_path)
+    bins = _fake_pyenv(tmp_path / "elsewhere" / "pyenv")
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    ran = _find_with(f"{tools}:{tmp_path / 'elsewhere' / 'pyenv' / 'shims'}", home)
+    assert ran.returncode == 0, ran.stderr
+    for minor, version_bin in bins.items():
+        assert f"python3.{minor}: {version_bin}/python3.{minor}\n" in ran.stderr
+    assert ran.stdout.strip().split(":")[:4] == [str(bins[m]) for m in (10, 11, 12, 13)]
+
+
+def test_shims_reached_through_a_link_of_another_name_name_their_root(tmp_path: Path) -> None:
+    tools = _bare_path(tmp_path)
+    root = tmp_path / "elsewhere" / "pyenv"
+    bins = _fake_pyenv(root)
+    link = tmp_path / "bin-of-another-name"
+    link.symlink_to(root / "shims")
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    ran = _find_with(f"{tools}:{link}", home)
+    assert ran.returncode == 0, ran.stderr
+    for minor, version_bin in bins.items():
+        assert f"python3.{minor}: {version_bin}/python3.{minor}\n" in ran.stderr
+
+
 def test_every_supported_python_of_this_machine_is_found_when_installed() -> None:
     ran = subprocess.run(
         ["bash", str(ROOT / "scripts" / "find-pythons")],

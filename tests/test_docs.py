@@ -49,6 +49,37 @@ def test_every_error_class_has_cause_and_fix_in_troubleshooting() -> None:
         assert topic in text
 
 
+def _public_error_classes() -> dict[str, type[BaseException]]:
+    """Every public exception class of refreshable_sso.errors (found by looking, not by its
+    __all__) and every exception class the package itself exports."""
+    found = {
+        name: value
+        for name, value in vars(errors).items()
+        if isinstance(value, type)
+        and issubclass(value, BaseException)
+        and value.__module__ == errors.__name__
+        and not name.startswith("_")
+    }
+    for name in refreshable_sso.__all__:
+        value = getattr(refreshable_sso, name)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            found[name] = value
+    return found
+
+
+def test_every_public_error_class_is_on_the_troubleshooting_page() -> None:
+    text = (DOCS / "troubleshooting.md").read_text(encoding="utf-8")
+    classes = _public_error_classes()
+    assert {"RefreshableSSOError", "LoginRequiredError", "TokenChainError"} <= set(classes)
+    missing = sorted(name for name in classes if f"\n### {name}\n" not in text)
+    assert not missing, f"add a '### NAME' section (cause and fix) to troubleshooting.md: {missing}"
+    for name, cls in classes.items():
+        body = text.split(f"\n### {name}\n", 1)[1].split("\n#", 1)[0]
+        if cls is not errors.RefreshableSSOError:
+            assert "**Cause:**" in body, name
+            assert "**Fix:**" in body, name
+
+
 def test_every_page_is_in_the_nav() -> None:
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     pages = sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md"))

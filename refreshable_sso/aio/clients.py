@@ -20,7 +20,7 @@ from typing import Any
 
 from cachetools import Cache, LFUCache, LRUCache
 
-from refreshable_sso.clients import _CLIENT, CacheInfo, CacheSettings, _check_settings, _make_key
+from refreshable_sso.clients import CacheInfo, CacheSettings, check_settings, client_key
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class AioClientCache:
     """``await cache.client(create_client, region, *args, **kwargs)``: one client per key and loop."""
 
     def __init__(self, config: CacheSettings) -> None:
-        self._policy, self._max_size = _check_settings(config)
+        self._policy, self._max_size = check_settings(config)
         self._entries: Cache[Hashable, _Entry] | None = (
             None
             if self._max_size == 0
@@ -77,7 +77,7 @@ class AioClientCache:
                 [f"cache: expected a bool, got {type(use_cache).__name__}"],
             )
         loop = asyncio.get_running_loop()
-        key = _make_key("client", _CLIENT, session_region, args, kwargs) if use_cache else None
+        key = client_key(session_region, args, kwargs) if use_cache else None
         if key is None or self._entries is None:
             entry = await self._make(create, loop, args, kwargs)
             with self._lock:

@@ -1,65 +1,77 @@
 """``AioSSORefreshableSession``: an aiobotocore session whose SSO role credentials never go stale.
 
-Configured exactly like :class:`~refreshable_sso.session.SSORefreshableSession` (the same
-keyword arguments, pydantic models and validation) and wired to the same token provider,
-role-credential fetcher, shared caches and cross-process locks. Only the I/O differs: clients
-are aiobotocore's, and everything blocking (file locks, cache files, the SSO and SSO-OIDC
-calls) runs in a worker thread, so the event loop never waits on it.
+The asyncio front door of the session core (``_session_core``): the same arguments, validation,
+wiring, token provider, role-credential fetcher, AssumeRole chain, sign-in watch, shared caches
+and cross-process locks as :class:`~refreshable_sso.session.SSORefreshableSession`. Only the
+I/O differs: clients are aiobotocore's, methods that call AWS are awaited, and everything
+blocking (file locks, cache files, the SSO, SSO-OIDC and STS calls of the fetcher and the
+AssumeRole hops) runs in a worker thread, so the event loop never waits on it.
 
 Nothing binds to the first event loop it meets: the refresh lock works across loops, and the
 client cache keeps one client per loop. It can be handed to ``aioboto3.Session(botocore_session=)``
 and ``s3fs.S3FileSystem(session=)`` as is.
+
+What the sync session has and this one has not, and why (``tests/aio/test_parity.py`` holds the
+list): ``botocore_session=`` (this object *is* the aiobotocore session; pass it where one is
+wanted), and resources (aiobotocore has none: ``resource()`` raises, naming aioboto3).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso import _botocore, _clock, _pickling, _redact, _wiring, discovery
-from refreshable_sso._aws import HttpSettings, error_code, status_code
+from refreshable_sso import _botocore, discovery
+from refreshable_sso._aws import error_code, error_message, status_code
+from refreshable_sso._session_core import SessionCore, TemporaryCredentials, snapshot
+from refreshable_sso.aio._lock import AnyLoopLock
 from refreshable_sso.aio.clients import AioClientCache
 from refreshable_sso.aio.credentials import AioSSOCredentials
 from refreshable_sso.aio.expired_token import AioExpiredTokenHook
 from refreshable_sso.clients import CacheInfo
 from refreshable_sso.config import (
+    AssumeRoleConfig,
     CacheConfig,
     EndpointConfig,
     HttpConfig,
     RefreshConfig,
-    SessionConfig,
     SSOConfig,
-    validate,
-    validate_session_config,
 )
-from refreshable_sso.credentials import RoleCredentialFetcher
 from refreshable_sso.discovery import AccountInfo, RoleInfo
-from refreshable_sso.errors import ConfigurationError, IdentityError, LoginRequiredError
+from refreshable_sso.errors import ConfigurationError, IdentityError
 from refreshable_sso.identity import Identity, parse_identity
-from refreshable_sso.profiles import load_sso_profile
-from refreshable_sso.session import (
-    TemporaryCredentials,
-    _cache_section,
-    _provider_problems,
-    _refuse_unexpected,
-)
-from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import TokenProvider
+
+if TYPE_CHECKING:
+    from refreshable_sso.serving.container import ContainerCredentialServer
 
 logger = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 
 _DONE: Any = object()
+
+#: Why ``resource()`` cannot exist here (the parity test checks it is raised).
+NO_RESOURCES = (
+    "aiobotocore has no resources (boto3's resource layer is sync-only); use aioboto3, which "
+    "builds them on this session: aioboto3.Session(botocore_session=session).resource(...)"
+)
 
 
 async def _iterate_in_thread(make: Callable[[], Iterator[Item]]) -> AsyncIterator[Item]:
@@ -72,15 +84,67 @@ async def _iterate_in_thread(make: Callable[[], Iterator[Item]]) -> AsyncIterato
         yield item
 
 
-class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
+class AioSSORefreshableSession(SessionCore, AioSession):  # type: ignore[misc]
     """An aiobotocore session for one IAM Identity Center account and role.
 
     ``create_client(...)`` works as in aiobotocore (``async with session.create_client("s3")
     as s3``); ``await session.client(...)`` returns a cached client that stays open until
     ``await session.close()`` (or the end of ``async with session``). Role credentials are
     fetched on first use (``defer_refresh=False`` fetches them on ``async with`` entry instead:
-    a constructor cannot await).
+    a constructor cannot await). Every method that calls AWS is a coroutine here
+    (``await session.whoami()``, ``await session.credentials``); the rest is as in
+    ``SSORefreshableSession``.
+
+    Args:
+        start_url: The IAM Identity Center start URL (``https://d-xxxxxxxxxx.awsapps.com/start``).
+        sso_region: The region of the IAM Identity Center instance.
+        account_id: The 12-digit account whose role the session acts as.
+        role_name: The permission set's role name in that account.
+        region_name: The region of the session's clients (default: the profile's or
+            ``AWS_REGION``; the SSO region for STS calls when unset).
+        sso_session_name: The ``[sso-session NAME]`` of ``~/.aws/config``; names the token
+            cache file the AWS CLI shares (None: the legacy per-start-URL file).
+        registration_scopes: OAuth scopes of the client registration (``sso:account:access``).
+        token_provider: Your own source of access tokens (``get_token(*, force_refresh=False)``)
+            instead of the AWS CLI's token cache.
+        defer_refresh: Fetch role credentials on first use (True, the default) rather than
+            on ``async with`` entry (a constructor cannot await).
+        advisory_timeout: Seconds before expiry from which a refresh is tried (a failure is
+            tolerated while the credentials last).
+        mandatory_timeout: Seconds before expiry from which a refresh must succeed.
+        token_refresh_window: Seconds before the access token's expiry from which it is
+            refreshed with its refresh token.
+        sso_session_duration: How long a sign-in lasts as the administrator configured it
+            (seconds or a timedelta); enables ``sign_in_expires_at`` and the sign-in watch.
+        relogin_ahead: With ``login="auto"``, sign in again this long before the sign-in ends.
+        sso: ``SSOConfig`` (or a dict) with the SSO fields above.
+        refresh: ``RefreshConfig`` (or a dict) with the refresh fields above.
+        endpoints: ``EndpointConfig`` (or a dict): explicit SSO, SSO-OIDC, STS and federation
+            endpoints.
+        http: ``HttpConfig`` (or a dict): timeouts and retries of the SSO, SSO-OIDC and STS calls.
+        client_cache: ``CacheConfig`` (or a dict) for the client cache; False disables it.
+        eviction_policy: The client cache's policy, ``"LRU"`` or ``"LFU"``.
+        max_size: The client cache's bound (0 disables caching).
+        cache_credentials: Share role credentials through the AWS CLI's credential cache files
+            (or ``credential_cache``) across processes.
+        token_cache_dir: The directory of the token cache (default ``~/.aws/sso/cache``).
+        credential_cache_dir: The directory of the role credential cache (default
+            ``~/.aws/cli/cache``).
+        login: ``"never"`` (raise ``LoginRequiredError``), ``"auto"`` (sign in interactively
+            when needed); default: ``"auto"`` only with a terminal on stdin.
+        login_flow: The interactive flow with ``login="auto"``: ``"pkce"`` or ``"device"``.
+        login_provider: A token provider that signs in (used with ``login="auto"``).
+        on_login: Called with the prompt (URL and code) when a sign-in starts.
+        profile_name: The ``~/.aws/config`` profile the session came from (named in errors,
+            and the aiobotocore profile of the session).
+        assume_role: AssumeRole hops on top of the SSO role: an ``AssumeRoleConfig``, a dict,
+            a role ARN, or a list of them (in order).
+        token_cache: A dict-like store instead of the token cache files (nothing of the
+            sign-in goes to disk).
+        credential_cache: A dict-like store instead of the role credential cache files.
     """
+
+    _front_door_name = "AioSSORefreshableSession"
 
     def __init__(
         self,
@@ -97,6 +161,8 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         advisory_timeout: float | None = None,
         mandatory_timeout: float | None = None,
         token_refresh_window: float | None = None,
+        sso_session_duration: float | timedelta | None = None,
+        relogin_ahead: float | timedelta | None = None,
         sso: SSOConfig | Mapping[str, Any] | None = None,
         refresh: RefreshConfig | Mapping[str, Any] | None = None,
         endpoints: EndpointConfig | Mapping[str, Any] | None = None,
@@ -112,6 +178,9 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         login_provider: TokenProvider | None = None,
         on_login: Callable[..., Any] | None = None,
         profile_name: str | None = None,
+        assume_role: AssumeRoleConfig | Mapping[str, Any] | Sequence[Any] | None = None,
+        token_cache: MutableMapping[str, Any] | None = None,
+        credential_cache: MutableMapping[str, Any] | None = None,
         **unexpected: Any,
     ) -> None:
         if "botocore_session" in unexpected:
@@ -120,60 +189,51 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
                 "aiobotocore session; pass it where a botocore_session/session is wanted",
                 ["botocore_session: not accepted (the session is the aiobotocore session)"],
             )
-        _refuse_unexpected(unexpected)
-        self._given = _pickling.GivenProviders(token_provider, login_provider, on_login, login)
-        if login is None:
-            login = policy.default_login_policy()
-        config = validate_session_config(
+        self._validate(
+            start_url=start_url,
+            sso_region=sso_region,
+            account_id=account_id,
+            role_name=role_name,
+            sso_session_name=sso_session_name,
+            registration_scopes=registration_scopes,
+            token_provider=token_provider,
+            defer_refresh=defer_refresh,
+            advisory_timeout=advisory_timeout,
+            mandatory_timeout=mandatory_timeout,
+            token_refresh_window=token_refresh_window,
+            sso_session_duration=sso_session_duration,
+            relogin_ahead=relogin_ahead,
             sso=sso,
             refresh=refresh,
             endpoints=endpoints,
-            cache=_cache_section(client_cache),
             http=http,
+            client_cache=client_cache,
+            eviction_policy=eviction_policy,
+            max_size=max_size,
+            cache_credentials=cache_credentials,
+            token_cache_dir=token_cache_dir,
+            credential_cache_dir=credential_cache_dir,
             login=login,
             login_flow=login_flow,
-            overrides={
-                "sso": {
-                    "start_url": start_url,
-                    "sso_region": sso_region,
-                    "account_id": account_id,
-                    "role_name": role_name,
-                    "sso_session_name": sso_session_name,
-                    "registration_scopes": registration_scopes,
-                },
-                "refresh": {
-                    "defer_refresh": defer_refresh,
-                    "advisory_timeout": advisory_timeout,
-                    "mandatory_timeout": mandatory_timeout,
-                    "token_refresh_window": token_refresh_window,
-                },
-                "cache": {"eviction_policy": eviction_policy, "max_size": max_size},
-            },
-            extra_problems=_provider_problems(token_provider, login_provider, login),
+            login_provider=login_provider,
+            on_login=on_login,
+            profile_name=profile_name,
+            assume_role=assume_role,
+            token_cache=token_cache,
+            credential_cache=credential_cache,
+            unexpected=unexpected,
         )
         super().__init__(profile=profile_name)
         if region_name is not None:
             self.set_config_variable("region", region_name)
-        _redact.install()
-        self._session_config: SessionConfig = config
-        self._http: HttpSettings = config.http.to_settings()
-        self._cache_credentials = cache_credentials
-        self._token_cache_dir = Path(token_cache_dir) if token_cache_dir is not None else None
-        self._credential_cache_dir = (
-            Path(credential_cache_dir) if credential_cache_dir is not None else None
-        )
-        self._login_profile = profile_name
-        self._state_lock = threading.Lock()
-        self._last_refresh: datetime | None = None
-        self._refresh_count = 0
-        self._token_provider = self._build_token_provider(token_provider, login_provider, on_login)
-        self._fetcher = self._build_fetcher()
-        self._client_cache = AioClientCache(config.cache)
+        self._wire()
+        self._identity_lookup_async = AnyLoopLock()
+        self._client_cache = AioClientCache(self._session_config.cache)
         self._sts_config = self._http.botocore_config(unsigned=False)
         self._role_credentials = AioSSOCredentials(
-            self._fetch_role_credentials,
-            advisory_timeout=config.refresh.advisory_timeout,
-            mandatory_timeout=config.refresh.mandatory_timeout,
+            self._fetch_role_credentials,  # the core's blocking fetch, run in a worker thread
+            advisory_timeout=self._session_config.refresh.advisory_timeout,
+            mandatory_timeout=self._session_config.refresh.mandatory_timeout,
         )
         # aiobotocore's get_credentials() and every client of this session read this object.
         _botocore.set_session_credentials(self, self._role_credentials)
@@ -183,151 +243,79 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         )
         self._expired_token_hook.register(self, f"refreshable-sso-aio-{id(self)}")
 
-    # -- construction -------------------------------------------------------------------------
+    # -- the core's hooks -----------------------------------------------------------------------
 
-    @classmethod
-    def from_profile(cls, profile_name: str, **kwargs: Any) -> AioSSORefreshableSession:
-        """A session for an SSO profile of ``~/.aws/config`` (reads the file once, here)."""
-        profile = load_sso_profile(profile_name)
-        for key, value in profile.sso_fields().items():
-            kwargs.setdefault(key, value)
-        if profile.region and kwargs.get("region_name") is None:
-            kwargs["region_name"] = profile.region
-        kwargs.setdefault("profile_name", profile_name)
-        return cls(**kwargs)
-
-    def for_role(
-        self, account_id: str, role_name: str, *, region_name: str | None = None
-    ) -> AioSSORefreshableSession:
-        """A sibling session for another account/role of the same sign-in (same token cache)."""
-        sso = validate(SSOConfig, self.sso_config, account_id=account_id, role_name=role_name)
-        return type(self)(
-            sso=sso,
-            refresh=self._session_config.refresh,
-            endpoints=self._session_config.endpoints,
-            http=self._session_config.http,
-            client_cache=self._session_config.cache,
-            # What the caller gave, not the built provider: the sibling shares the sign-in
-            # through the token cache file (and stays picklable).
-            token_provider=self._given.token_provider,
-            login_provider=self._given.login_provider,
-            on_login=self._given.on_login,
-            login=self._given.login,
-            login_flow=self._session_config.login_flow,
-            cache_credentials=self._cache_credentials,
-            token_cache_dir=self._token_cache_dir,
-            credential_cache_dir=self._credential_cache_dir,
-            region_name=region_name or self.region_name,
-        )
-
-    def _build_token_provider(
-        self,
-        given: TokenProvider | None,
-        login_provider: TokenProvider | None,
-        on_login: Callable[..., Any] | None,
-    ) -> TokenProvider:
-        return _wiring.build_token_provider(
-            self._session_config,
-            self._http,
-            given=given,
-            login_provider=login_provider,
-            on_login=on_login,
-            token_cache_dir=self._token_cache_dir,
-        ).provider
-
-    def _build_fetcher(self) -> RoleCredentialFetcher:
-        return _wiring.build_role_fetcher(
-            self._session_config,
-            self._token_provider,
-            self._http,
-            cache_credentials=self._cache_credentials,
-            credential_cache_dir=self._credential_cache_dir,
-        )
-
-    def _fetch_role_credentials(self) -> dict[str, str]:
-        """Runs in a worker thread: one GetRoleCredentials (or a fresh shared-cache hit)."""
-        sso = self._session_config.sso
-        try:
-            metadata: dict[str, str] = self._fetcher.fetch()
-        except LoginRequiredError as exc:
-            named = _wiring.naming_the_profile(exc, sso, self._login_profile)
-            if named is exc:
-                raise
-            raise named from exc
-        with self._state_lock:
-            self._last_refresh = _clock.now()
-            self._refresh_count += 1
-        return metadata
-
-    # -- configuration ------------------------------------------------------------------------
-
-    @property
-    def sso_config(self) -> SSOConfig:
-        return self._session_config.sso
-
-    @property
-    def refresh_config(self) -> RefreshConfig:
-        return self._session_config.refresh
-
-    @property
-    def endpoint_config(self) -> EndpointConfig:
-        return self._session_config.endpoints
-
-    @property
-    def http_config(self) -> HttpConfig:
-        return self._session_config.http
-
-    @property
-    def token_provider(self) -> TokenProvider:
-        return self._token_provider
+    def _session_region(self) -> str | None:
+        return self.region_name
 
     @property
     def region_name(self) -> str | None:
+        """The region of the session's clients (None: aiobotocore's usual resolution)."""
         region: str | None = self.get_config_variable("region")
         return region
-
-    # -- credentials --------------------------------------------------------------------------
-
-    async def refreshable_credentials(self) -> TemporaryCredentials:
-        """The current role credentials (refreshed first if due) with their expiry."""
-        frozen = await self._role_credentials.get_frozen_credentials()
-        expiry = _botocore.expiry_time(self._role_credentials)
-        return TemporaryCredentials(
-            str(frozen.access_key), str(frozen.secret_key), str(frozen.token or ""), expiry
-        )
 
     async def _current_access_key(self) -> str | None:
         frozen = await self._role_credentials.get_frozen_credentials()
         key: str | None = frozen.access_key
         return key
 
-    async def refresh_credentials(self) -> TemporaryCredentials:
-        """Get new role credentials now, even if the current ones are fresh."""
+    # -- credentials --------------------------------------------------------------------------
+
+    async def refreshable_credentials(self) -> TemporaryCredentials:
+        """The current role credentials (refreshed first if due) with their expiry."""
+        frozen = await self._role_credentials.get_frozen_credentials()
+        return snapshot(frozen, _botocore.expiry_time(self._role_credentials))
+
+    @property
+    def credentials(self) -> Coroutine[Any, Any, TemporaryCredentials]:
+        """``await session.credentials``: alias of ``await refreshable_credentials()``."""
+        return self.refreshable_credentials()
+
+    @property
+    def credentials_expiration(self) -> datetime | None:
+        """When the current role credentials expire (None before the first fetch)."""
+        return _botocore.expiry_time(self._role_credentials)
+
+    @property
+    def expiration_time(self) -> datetime | None:
+        """Alias of ``credentials_expiration``."""
+        return self.credentials_expiration
+
+    @property
+    def needs_refresh(self) -> bool:
+        """True when the credentials are inside the advisory window (or not fetched yet)."""
+        needed: bool = self._role_credentials.refresh_needed()
+        return needed
+
+    async def ensure_valid_credentials(self) -> TemporaryCredentials:
+        """Refresh now if inside the advisory window; raise if that refresh fails.
+
+        Unlike an ordinary call (which tolerates a failed advisory refresh), this raises
+        ``LoginRequiredError`` / ``CredentialRefreshError`` so a caller can act before the
+        credentials actually run out.
+        """
+        await _botocore.refresh_now_async(self._role_credentials, only_if_needed=True)
+        return await self.refreshable_credentials()
+
+    async def refresh_credentials(self, force: bool = True) -> TemporaryCredentials:
+        """Get new role credentials now (``force``: even if the current ones are fresh)."""
+        if not force:
+            return await self.ensure_valid_credentials()
 
         async def forget() -> None:
-            await asyncio.to_thread(self._fetcher.invalidate)
+            await asyncio.to_thread(self._forget_credentials)
 
         await _botocore.refresh_now_async(self._role_credentials, before=forget)
         return await self.refreshable_credentials()
 
-    @property
-    def credentials_expiration(self) -> datetime | None:
-        return _botocore.expiry_time(self._role_credentials)
-
-    @property
-    def last_refresh_time(self) -> datetime | None:
-        with self._state_lock:
-            return self._last_refresh
-
-    @property
-    def refresh_count(self) -> int:
-        with self._state_lock:
-            return self._refresh_count
-
-    # -- identity, clients, discovery -------------------------------------------------------------
+    # -- identity -----------------------------------------------------------------------------
 
     async def get_identity(self) -> Identity:
-        """``sts:GetCallerIdentity`` through a cached async client, names parsed."""
+        """``sts:GetCallerIdentity`` through a cached async client, names parsed.
+
+        The answer is also remembered (with the access key it was learned for) for
+        ``credentials_role_arn()``.
+        """
         sts = await self.client(
             "sts",
             region_name=self.region_name or self._session_config.sso.sso_region,
@@ -339,23 +327,72 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
         except ClientError as exc:
             raise IdentityError(
                 f"sts:GetCallerIdentity was refused (HTTP {status_code(exc)}, {error_code(exc)}): "
-                f"{exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")
+                f"{error_message(exc) or ''}".rstrip(": ")
             ) from exc
         except BotoCoreError as exc:
             raise IdentityError(f"sts:GetCallerIdentity failed: {exc}") from exc
-        return parse_identity(dict(response))
+        identity = parse_identity(dict(response))
+        self._remember_identity(await self._current_access_key(), identity)
+        return identity
 
     async def whoami(self) -> Identity:
         """Alias of ``get_identity()``."""
         return await self.get_identity()
 
-    async def client(self, *args: Any, **kwargs: Any) -> Any:
+    async def credentials_role_arn(self) -> str | None:
+        """The ARN of the IAM role the session's credentials act as; see
+        ``SSORefreshableSession.credentials_role_arn`` (one ``sts:GetCallerIdentity`` per set
+        of credentials at most, none with ``assume_role=``)."""
+        if self._assume_role:
+            return self._chained_role_arn()
+        async with self._identity_lookup_async:  # concurrent tasks: one lookup
+            access_key = await self._current_access_key()
+            known, arn = self._remembered_role_arn(access_key)
+            if known:
+                return arn
+            try:
+                identity = await self.get_identity()
+            except IdentityError as exc:
+                self._identity_unknown(access_key, exc)
+                return None
+        return self._role_arn_of(identity)
+
+    async def console_url(
+        self, destination: str | None = None, duration: int | None = None, **options: Any
+    ) -> str:
+        """An AWS console sign-in URL as this role (the federation call runs in a worker
+        thread; see ``SSORefreshableSession.console_url``). The URL is a credential: do not
+        log it."""
+        from refreshable_sso import console
+
+        options.setdefault("endpoint", self._session_config.endpoints.federation)
+        options.setdefault("timeout", self._http.read_timeout)
+        credentials = (await self.ensure_valid_credentials()).as_dict()
+        url: str = await asyncio.to_thread(
+            console.console_url,
+            credentials,
+            self.region_name or self._session_config.sso.sso_region,
+            destination=destination,
+            duration=duration,
+            **options,
+        )
+        return url
+
+    # -- clients and discovery ----------------------------------------------------------------
+
+    async def client(self, service_name: Any, *args: Any, **kwargs: Any) -> Any:
         """A cached async client (one per arguments and event loop), open until ``close()``."""
         return await self._client_cache.client(
-            self.create_client, self.region_name, *args, **kwargs
+            self.create_client, self.region_name, service_name, *args, **kwargs
         )
 
+    def resource(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available: aiobotocore has no resources. Raises ``NotImplementedError`` naming
+        aioboto3, which builds async resources on this session."""
+        raise NotImplementedError(NO_RESOURCES)
+
     def cache_info(self) -> CacheInfo:
+        """Hits, misses, evictions, size, max size and policy of the client cache."""
         return self._client_cache.info()
 
     async def clear_cache(self) -> None:
@@ -385,11 +422,27 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
             )
         )
 
+    # -- serving other processes ----------------------------------------------------------------
+
+    def serve_container_credentials(
+        self, host: str = "127.0.0.1", port: int = 0, *, token: str | None = None
+    ) -> ContainerCredentialServer:
+        """A container-credentials endpoint for this session (use it as a context manager).
+
+        The server answers from its own thread, where each request awaits this session's
+        credentials on a short-lived event loop (the refresh lock works across loops), so
+        the caller's loop is never blocked. See ``serving/container.py``.
+        """
+        from refreshable_sso.serving.container import ContainerCredentialServer
+
+        return ContainerCredentialServer(_ServedFromThread(self), host=host, port=port, token=token)
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def close(self) -> None:
         """Close this event loop's cached clients (the credentials stay usable)."""
         await self.clear_cache()
+        self._sign_in_watch.stop()
 
     async def __aenter__(self) -> AioSSORefreshableSession:
         if not self._session_config.refresh.defer_refresh:
@@ -404,29 +457,32 @@ class AioSSORefreshableSession(AioSession):  # type: ignore[misc]
     ) -> None:
         await self.close()
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle the configuration only (no token, credential, lock or client): see _pickling."""
-        arguments = _pickling.session_arguments(
-            self._session_config,
-            self._given,
-            region_name=self.region_name,
-            profile_name=self._login_profile,
-            cache_credentials=self._cache_credentials,
-            token_cache_dir=self._token_cache_dir,
-            credential_cache_dir=self._credential_cache_dir,
-        )
-        return (_pickling.rebuild, (type(self), arguments))
-
     def __repr__(self) -> str:
-        sso = self._session_config.sso
-        expiry = self.credentials_expiration
-        return (
-            f"{type(self).__name__}(start_url={sso.start_url!r}, "
-            f"sso_session_name={sso.sso_session_name!r}, sso_region={sso.sso_region!r}, "
-            f"account_id={sso.account_id!r}, role_name={sso.role_name!r}, "
-            f"region_name={self.region_name!r}, "
-            f"credentials_expire={expiry.isoformat() if expiry else None!r})"
-        )
+        return self._describe(self.credentials_expiration)
 
 
-__all__ = ["AioSSORefreshableSession"]
+class _ServedFromThread:
+    """The container server's view of an async session (``serving.source.ServedSession``):
+    blocking calls from the server's thread, each run to completion on its own event loop."""
+
+    def __init__(self, session: AioSSORefreshableSession) -> None:
+        self._session = session
+
+    def ensure_valid_credentials(self) -> TemporaryCredentials:
+        return asyncio.run(self._session.ensure_valid_credentials())
+
+    @property
+    def credentials_account_id(self) -> str:
+        return self._session.credentials_account_id
+
+    def credentials_role_arn(self) -> str | None:
+        return asyncio.run(self._role_arn())
+
+    async def _role_arn(self) -> str | None:
+        try:
+            return await self._session.credentials_role_arn()
+        finally:  # the STS client belongs to this short-lived loop: close it with the loop
+            await self._session.clear_cache()
+
+
+__all__ = ["NO_RESOURCES", "AioSSORefreshableSession"]

@@ -203,22 +203,23 @@ def _cached_access_token(target: SignIn) -> str | None:
 
 def _login(args: argparse.Namespace) -> int:
     from refreshable_sso.signin import login
+    from refreshable_sso.tokens.login_options import LoginOptions
 
     target = resolve_sign_in(args)
     before = None if args.force else _cached_access_token(target)
-    options: dict[str, Any] = {}
+    chosen: dict[str, Any] = {}
     if target.scopes:
-        options["scopes"] = target.scopes
+        chosen["scopes"] = target.scopes
+    if args.use_device_code:
+        chosen["flow"] = "device"
+    options = LoginOptions(open_browser=not args.no_browser, timeout=args.timeout, **chosen)
     try:
         token = login(
             target.start_url,
             target.sso_region,
             sso_session_name=target.sso_session_name,
             force=args.force,
-            use_device_code=args.use_device_code,
-            open_browser=not args.no_browser,
-            timeout=args.timeout,
-            **options,
+            options=options,
         )
     except RefreshableSSOError as exc:
         rejected = _rejected_sign_in(exc, target)
@@ -246,14 +247,14 @@ _REJECTED_CODES = (
 
 def _rejected_sign_in(exc: BaseException, target: SignIn) -> LoginError | None:
     """IAM Identity Center refused the start URL or region: its reason and the likely fix."""
-    from refreshable_sso._aws import error_code
+    from refreshable_sso._aws import error_code, error_message
 
     cause: BaseException | None = exc
     while cause is not None and error_code(cause) is None:
         cause = cause.__cause__ or cause.__context__
     if cause is None or error_code(cause) not in _REJECTED_CODES:
         return None
-    reason = str(getattr(cause, "response", {}).get("Error", {}).get("Message") or cause)
+    reason = error_message(cause) or str(cause)
     scheme = "" if target.start_url.startswith("https://") else "; a start URL begins with https://"
     return LoginError(
         f"IAM Identity Center (sso-oidc.{target.sso_region}) refused the sign-in: {reason} "

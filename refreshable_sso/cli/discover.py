@@ -145,7 +145,7 @@ def _stating_waits(max_attempts: int) -> Iterator[None]:
         cause = exc.__cause__
         if cause is None or not _aws.is_timeout(cause):
             raise
-        http = dataclasses.replace(_aws.DEFAULT_HTTP, max_attempts=max_attempts)
+        http = _aws.DEFAULT_HTTP.model_copy(update={"max_attempts": max_attempts})
         waited = _aws.describe_wait(cause, http, _clock.monotonic() - started)
         raise DiscoveryError(
             f"{exc}; IAM Identity Center gave {waited}. Check the network and the SSO "

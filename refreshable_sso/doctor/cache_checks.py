@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from refreshable_sso import _clock
-from refreshable_sso._paths import role_credentials_cache_path, token_cache_path
 from refreshable_sso.doctor.context import DoctorContext, SSOTarget
 from refreshable_sso.doctor.model import Finding, Repair, fail, ok, warn
+from refreshable_sso.storage.paths import role_credentials_cache_path, token_cache_path
 
 
 def _now() -> datetime:

@@ -17,8 +17,8 @@ from typing import Any
 from botocore.configloader import load_config
 from botocore.exceptions import ConfigNotFound, ConfigParseError
 
-from refreshable_sso._paths import cli_cache_dir, sso_cache_dir
 from refreshable_sso.profiles import config_file_path
+from refreshable_sso.storage.paths import cli_cache_dir, sso_cache_dir
 
 
 class ProfileKind(str, Enum):

@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from refreshable_sso import _paths
 from refreshable_sso._clock import OffsetClock
-from refreshable_sso.cachefile import JsonCacheFile
 from refreshable_sso.config import FEDERATION_ENDPOINT_ENV
 from refreshable_sso.emulator.admin import SSO_ADMIN_TARGET, AdminAccess, SSOAdminService
 from refreshable_sso.emulator.authority import REFRESH_SCOPE, Authority
@@ -37,6 +35,8 @@ from refreshable_sso.emulator.state import Store
 from refreshable_sso.emulator.sts import STSService, permission_set_role_arn
 from refreshable_sso.emulator.wire import ApiError, Request, Service
 from refreshable_sso.errors import ConfigurationError
+from refreshable_sso.storage import paths as _paths
+from refreshable_sso.storage.files import JsonFileRecord
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -326,7 +326,7 @@ class Emulator:
         token = self.sign_in()
         directory = Path(cache_dir) if cache_dir is not None else None
         path = _paths.token_cache_path(self.start_url, sso_session_name, directory)
-        cache_file = JsonCacheFile(path)
+        cache_file = JsonFileRecord(path)
         with cache_file.lock():
             cache_file.write(token)
         return path

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from refreshable_sso.tokens.device import (
         DeviceCodeProvider,
     )
+    from refreshable_sso.tokens.login_options import LoginOptions
     from refreshable_sso.tokens.pkce import (
         AuthorizationCodeProvider,
     )
@@ -48,6 +49,7 @@ _LAZY: dict[str, str] = {
     "CommandTokenProvider": "refreshable_sso.tokens.simple",
     "DeviceCodeProvider": "refreshable_sso.tokens.device",
     "LoginEvent": "refreshable_sso.tokens.policy",
+    "LoginOptions": "refreshable_sso.tokens.login_options",
     "LoginPolicyProvider": "refreshable_sso.tokens.policy",
     "SSOToken": "refreshable_sso.tokens.base",
     "StaticTokenProvider": "refreshable_sso.tokens.simple",
@@ -63,6 +65,7 @@ __all__ = [
     "CommandTokenProvider",
     "DeviceCodeProvider",
     "LoginEvent",
+    "LoginOptions",
     "LoginPolicyProvider",
     "SSOToken",
     "StaticTokenProvider",

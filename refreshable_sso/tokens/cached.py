@@ -30,15 +30,17 @@ from pydantic import SecretStr
 from refreshable_sso import _clock, _redact
 from refreshable_sso._aws import (
     DEFAULT_HTTP,
-    HttpSettings,
     describe_wait,
     error_code,
+    error_message,
     is_timeout,
     oidc_client,
     status_code,
 )
-from refreshable_sso.cachefile import CacheLockTimeoutError, FileVersion
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import CacheFileError, LoginRequiredError, TokenProviderError
+from refreshable_sso.storage.base import RecordVersion as FileVersion
+from refreshable_sso.storage.files import CacheLockTimeoutError
 from refreshable_sso.tokens.base import SSOToken, format_cache_time
 from refreshable_sso.tokens.store import TokenCache
 
@@ -113,7 +115,7 @@ class CachedTokenProvider:
         cache_dir: Path | None = None,
         refresh_window: float = 900.0,
         oidc_endpoint_url: str | None = None,
-        http: HttpSettings = DEFAULT_HTTP,
+        http: HttpConfig = DEFAULT_HTTP,
         token_cache: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.start_url = start_url
@@ -213,7 +215,7 @@ class CachedTokenProvider:
         memo = self._memo
         if memo is None or memo[1] is not token or memo[0] is None:
             return self.refresh_window
-        written = _clock.from_system_time(memo[0].mtime_ns / 1e9)
+        written = _clock.from_system_time(memo[0].written_at)
         lifetime = token.expires_at.timestamp() - written
         return self.refresh_window if lifetime > self.refresh_window else max(0.0, lifetime / 2)
 
@@ -391,6 +393,9 @@ class CachedTokenProvider:
         if code in _LOGIN_REASONS:
             return _RefreshFailure(_LOGIN_REASONS[code], login_required=True)
         where = f"HTTP {status} {code}" if status is not None else code
+        reason = error_message(exc, limit=200)
+        if reason:
+            where += f": {reason}"
         if code in _TRANSIENT_CODES or status is None or status >= 500 or status == 429:
             return _RefreshFailure(
                 f"SSO-OIDC answered {where} (after retries)", login_required=False
@@ -409,11 +414,11 @@ class CachedTokenProvider:
     # -- errors --------------------------------------------------------------------------
 
     def _why_absent(self) -> str:
-        corrupt = self.cache.file.corrupt_path
-        if corrupt.exists():
+        corrupt = self.cache.file.set_aside()
+        if corrupt is not None:
             return (
                 f"there is no usable cached SSO token: {self.path} is absent (an unreadable "
-                f"copy was set aside as {corrupt.name})"
+                f"copy was set aside as {corrupt})"
             )
         return f"there is no cached SSO token: {self.path} is absent"
 

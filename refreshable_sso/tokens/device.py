@@ -131,8 +131,14 @@ def _start(
 def _login_error(doing: str, exc: ClientError) -> LoginError:
     return LoginError(
         f"could not {doing}: IAM Identity Center answered {_aws.error_code(exc)} "
-        f"(HTTP {_aws.status_code(exc)})"
+        f"(HTTP {_aws.status_code(exc)}){_said(exc)}"
     )
+
+
+def _said(exc: ClientError) -> str:
+    """``: <the server's reason>``, or nothing when it gave none."""
+    reason = _aws.error_message(exc, limit=200)
+    return f": {reason}" if reason else ""
 
 
 def _unreachable(doing: str, exc: BotoCoreError) -> LoginError:
@@ -144,10 +150,8 @@ def _unreachable(doing: str, exc: BotoCoreError) -> LoginError:
 class DeviceCodeProvider(InteractiveTokenProvider):
     """Signs the person in with a device code and stores the token in the shared cache.
 
-    Arguments are those of ``InteractiveTokenProvider``: start URL, region, sso-session,
-    scopes, ``open_browser``, ``message``, ``prompt_callback``, ``timeout``, ``cancel_event``,
-    ``oidc_endpoint_url``, ``cache_dir``, ``browser_opener``, ``slow_down_step``,
-    ``token_cache`` (a dict-like store for the token and the client registration).
+    Arguments are those of :class:`InteractiveTokenProvider`: start URL, region, sso-session,
+    and ``options=`` (a :class:`LoginOptions`) or its fields as separate keywords.
     """
 
     flow_description = "device-code sign-in"

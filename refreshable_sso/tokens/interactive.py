@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from refreshable_sso import _aws, _clock
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import (
     CacheFileError,
     ConfigurationError,
@@ -29,6 +30,16 @@ from refreshable_sso.errors import (
     LoginTimeoutError,
 )
 from refreshable_sso.tokens.base import SSOToken
+from refreshable_sso.tokens.login_options import (
+    DEFAULT_LOGIN_TIMEOUT,
+    DEFAULT_REUSE_MARGIN,
+    SLOW_DOWN_STEP,
+    BrowserOpener,
+    LoginFlow,
+    LoginOptions,
+    Notifier,
+    PromptCallback,
+)
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES, ClientRegistrar, ClientRegistration
 from refreshable_sso.tokens.store import TokenCache
 
@@ -37,14 +48,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: ``prompt_callback(verification_uri, user_code, verification_uri_complete, expires_at)``.
-PromptCallback = Callable[[str, str, str, datetime], None]
-#: Opens a URL in a browser the person can use; returns False when it could not.
-BrowserOpener = Callable[[str], bool]
-#: Where a login's messages go (default: stderr).
-Notifier = Callable[[str], None]
-
-LoginFlow = Literal["auto", "pkce", "device"]
 LOGIN_FLOWS: tuple[str, ...] = ("auto", "pkce", "device")
 #: Environment variable that chooses the login flow once for every program of a user.
 LOGIN_FLOW_ENV = "REFRESHABLE_SSO_LOGIN_FLOW"
@@ -294,13 +297,6 @@ class CancellableWait:
         self.check()
 
 
-#: A cached token is handed out by an interactive provider while more than this remains.
-DEFAULT_REUSE_MARGIN = 300.0
-DEFAULT_LOGIN_TIMEOUT = 600.0
-#: Seconds added to the device-code polling interval on each ``SlowDown`` (RFC 8628 3.5).
-SLOW_DOWN_STEP = 5.0
-
-
 class InteractiveTokenProvider:
     """Base of the providers that sign a person in; subclasses implement ``_login``.
 
@@ -309,9 +305,31 @@ class InteractiveTokenProvider:
     token and client registration) in the shared token cache and returns it. One login runs
     at a time per provider object; ``tokens.policy`` serialises logins across processes.
 
-    ``token_cache`` is a dict-like store (aws-sso-lib's ``sso_cache``, a session's
-    ``token_cache=``) that holds both the token and the client registration in place of the
-    files in ``cache_dir``: with it, a login writes nothing to disk.
+    Everything but whose sign-in it is comes in one :class:`LoginOptions` (``options=``),
+    kept as ``self.options``. The separate keywords below are the older spelling of the same
+    fields: they build the ``LoginOptions`` when ``options`` is not given, and must be left
+    at their defaults when it is.
+
+    Args:
+        start_url: The AWS access portal URL (``https://...``) of IAM Identity Center.
+        sso_region: The region where IAM Identity Center is enabled, e.g. ``"us-east-1"``.
+        sso_session_name: The ``[sso-session NAME]`` this sign-in belongs to (None: a legacy
+            profile, keyed by the start URL); names the token file as the AWS CLI does.
+        options: How the sign-in runs and where the token goes (see :class:`LoginOptions`).
+        scopes: See ``LoginOptions.scopes``.
+        open_browser: See ``LoginOptions.open_browser``.
+        message: See ``LoginOptions.message``.
+        prompt_callback: See ``LoginOptions.prompt_callback``.
+        timeout: See ``LoginOptions.timeout``.
+        cancel_event: See ``LoginOptions.cancel_event``.
+        oidc_endpoint_url: See ``LoginOptions.oidc_endpoint_url``.
+        cache_dir: See ``LoginOptions.cache_dir``.
+        http: See ``LoginOptions.http``.
+        browser_opener: See ``LoginOptions.browser_opener``.
+        notifier: See ``LoginOptions.notifier`` (default: stderr).
+        reuse_margin: See ``LoginOptions.reuse_margin``.
+        slow_down_step: See ``LoginOptions.slow_down_step``.
+        token_cache: See ``LoginOptions.token_cache``.
     """
 
     flow_description = "sign-in"
@@ -330,54 +348,78 @@ class InteractiveTokenProvider:
         cancel_event: threading.Event | None = None,
         oidc_endpoint_url: str | None = None,
         cache_dir: Path | None = None,
-        http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+        http: HttpConfig = _aws.DEFAULT_HTTP,
         browser_opener: BrowserOpener | None = None,
         notifier: Notifier = notify_stderr,
         reuse_margin: float = DEFAULT_REUSE_MARGIN,
         slow_down_step: float = SLOW_DOWN_STEP,
         token_cache: MutableMapping[str, Any] | None = None,
+        options: LoginOptions | None = None,
     ) -> None:
+        options = LoginOptions.from_keywords(
+            options,
+            type(self).__name__,
+            scopes=scopes,
+            open_browser=open_browser,
+            message=message,
+            prompt_callback=prompt_callback,
+            timeout=timeout,
+            cancel_event=cancel_event,
+            oidc_endpoint_url=oidc_endpoint_url,
+            cache_dir=cache_dir,
+            http=http,
+            browser_opener=browser_opener,
+            notifier=None if notifier is notify_stderr else notifier,
+            reuse_margin=reuse_margin,
+            slow_down_step=slow_down_step,
+            token_cache=token_cache,
+        )
         problems = []
         if not isinstance(start_url, str) or not start_url.startswith(("https://", "http://")):
             problems.append("start_url must be the https:// start URL of IAM Identity Center")
         if not isinstance(sso_region, str) or not sso_region:
             problems.append("sso_region must be an AWS region name such as 'us-east-1'")
-        if not isinstance(timeout, (int, float)) or timeout <= 0:
-            problems.append("timeout must be a positive number of seconds")
-        if reuse_margin < 0:
-            problems.append("reuse_margin must be >= 0 seconds")
-        if slow_down_step < 0:
-            problems.append("slow_down_step must be >= 0 seconds")
-        if scopes is None or isinstance(scopes, str) or not list(scopes):
-            problems.append("scopes must be a non-empty list such as ['sso:account:access']")
+        store = options.token_store
+        if store is not None and (
+            store.start_url != start_url or store.sso_session_name != sso_session_name
+        ):
+            problems.append(
+                "options.token_store belongs to another sign-in "
+                f"({store.sso_session_name or store.start_url}); pass the TokenCache of this one"
+            )
         if problems:
             raise ConfigurationError(f"{type(self).__name__}: " + "; ".join(problems), problems)
+        self.options = options
         self.start_url = start_url
         self.sso_region = sso_region
         self.sso_session_name = sso_session_name
-        self.scopes: tuple[str, ...] = tuple(scopes)
-        self.timeout = float(timeout)
-        self.cancel_event = cancel_event
-        self.reuse_margin = reuse_margin
-        self.slow_down_step = float(slow_down_step)
+        self.scopes: tuple[str, ...] = options.scopes
+        self.timeout = options.timeout
+        self.cancel_event = options.cancel_event
+        self.reuse_margin = options.reuse_margin
+        self.slow_down_step = options.slow_down_step
         self.prompt = UserPrompt(
-            open_browser=open_browser,
-            message=message,
-            prompt_callback=prompt_callback,
-            browser_opener=browser_opener,
-            notifier=notifier,
+            open_browser=options.open_browser,
+            message=options.message,
+            prompt_callback=options.prompt_callback,
+            browser_opener=options.browser_opener,
+            notifier=options.notifier or notify_stderr,
         )
         self.registrar = ClientRegistrar(
             start_url,
             sso_region,
             sso_session_name=sso_session_name,
             scopes=self.scopes,
-            cache_dir=cache_dir,
-            oidc_endpoint_url=oidc_endpoint_url,
-            http=http,
-            registration_cache=token_cache,
+            cache_dir=options.cache_dir,
+            oidc_endpoint_url=options.oidc_endpoint_url,
+            http=options.http,
+            registration_cache=options.token_cache,
         )
-        self.token_cache = TokenCache(start_url, sso_session_name, cache_dir, mapping=token_cache)
+        # the TokenCache we write through: a given one (shared with a session's token reader
+        # and login policy), else our own over the files or the dict-like store
+        self.token_cache = store or TokenCache(
+            start_url, sso_session_name, options.cache_dir, mapping=options.token_cache
+        )
         self._lock = threading.RLock()  # one login at a time per provider object
         self._clock: Callable[[], float] = _clock.monotonic
 
@@ -487,6 +529,7 @@ __all__ = [
     "CancellableWait",
     "InteractiveTokenProvider",
     "LoginFlow",
+    "LoginOptions",
     "Notifier",
     "PromptCallback",
     "UserPrompt",

@@ -22,9 +22,7 @@ import secrets
 import string
 import threading
 import uuid
-from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -40,19 +38,14 @@ from refreshable_sso.errors import (
     LoginStateMismatchError,
 )
 from refreshable_sso.tokens.base import SSOToken
-from refreshable_sso.tokens.device import SLOW_DOWN_STEP, run_device_flow
+from refreshable_sso.tokens.device import run_device_flow
 from refreshable_sso.tokens.interactive import (
-    DEFAULT_LOGIN_TIMEOUT,
-    DEFAULT_REUSE_MARGIN,
     BrowserOpener,
     CancellableWait,
     InteractiveTokenProvider,
-    Notifier,
-    PromptCallback,
     UserPrompt,
-    notify_stderr,
 )
-from refreshable_sso.tokens.registration import AUTHORIZATION_CODE_GRANT, DEFAULT_SCOPES
+from refreshable_sso.tokens.registration import AUTHORIZATION_CODE_GRANT
 
 logger = logging.getLogger(__name__)
 
@@ -251,53 +244,21 @@ def _respond(
 class AuthorizationCodeProvider(InteractiveTokenProvider):
     """Signs the person in through their browser (authorization code + PKCE).
 
-    Same arguments as ``DeviceCodeProvider`` plus ``fallback_to_device`` (default True): use the
-    device-code flow when no browser can be opened here; False raises ``LoginError`` instead.
+    Takes the arguments of :class:`InteractiveTokenProvider` (start URL, region, sso-session,
+    ``options=`` or its separate keywords), plus:
+
+    Args:
+        fallback_to_device: True uses the device-code flow when no browser can be opened
+            here; False raises ``LoginError`` instead. None (the default) decides from
+            ``options.flow``: no fallback for ``"pkce"``, a fallback otherwise.
     """
 
     flow_description = "browser sign-in"
 
-    def __init__(
-        self,
-        start_url: str,
-        sso_region: str,
-        *,
-        sso_session_name: str | None = None,
-        scopes: Sequence[str] = DEFAULT_SCOPES,
-        open_browser: bool = True,
-        message: str | None = None,
-        prompt_callback: PromptCallback | None = None,
-        timeout: float = DEFAULT_LOGIN_TIMEOUT,
-        cancel_event: threading.Event | None = None,
-        oidc_endpoint_url: str | None = None,
-        cache_dir: Path | None = None,
-        http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
-        browser_opener: BrowserOpener | None = None,
-        notifier: Notifier = notify_stderr,
-        reuse_margin: float = DEFAULT_REUSE_MARGIN,
-        slow_down_step: float = SLOW_DOWN_STEP,
-        fallback_to_device: bool = True,
-        token_cache: MutableMapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(
-            start_url,
-            sso_region,
-            sso_session_name=sso_session_name,
-            scopes=scopes,
-            open_browser=open_browser,
-            message=message,
-            prompt_callback=prompt_callback,
-            timeout=timeout,
-            cancel_event=cancel_event,
-            oidc_endpoint_url=oidc_endpoint_url,
-            cache_dir=cache_dir,
-            http=http,
-            browser_opener=browser_opener,
-            notifier=notifier,
-            reuse_margin=reuse_margin,
-            slow_down_step=slow_down_step,
-            token_cache=token_cache,
-        )
+    def __init__(self, *args: Any, fallback_to_device: bool | None = None, **keywords: Any) -> None:
+        super().__init__(*args, **keywords)
+        if fallback_to_device is None:
+            fallback_to_device = self.options.flow != "pkce"
         self.fallback_to_device = fallback_to_device
 
     def _login(self, waiter: CancellableWait) -> SSOToken:
@@ -353,11 +314,13 @@ class AuthorizationCodeProvider(InteractiveTokenProvider):
             )
         except ClientError as exc:
             code = _aws.error_code(exc)
+            reason = _aws.error_message(exc, limit=200)
+            said = f": {reason}" if reason else ""
             if code == "InvalidGrantException":
                 raise LoginError(
-                    "IAM Identity Center rejected the authorization code (InvalidGrant): the "
-                    "code was already used or expired, or the PKCE verifier did not match the "
-                    "challenge the browser sent. Run the login again."
+                    f"IAM Identity Center rejected the authorization code (InvalidGrant{said}): "
+                    "the code was already used or expired, or the PKCE verifier did not match "
+                    "the challenge the browser sent. Run the login again."
                 ) from exc
             if code == "ExpiredTokenException":
                 raise LoginExpiredError(
@@ -366,7 +329,8 @@ class AuthorizationCodeProvider(InteractiveTokenProvider):
             if code == "AccessDeniedException":
                 raise LoginDeniedError("the authorization was denied") from exc
             raise LoginError(
-                f"could not exchange the authorization code: {code} (HTTP {_aws.status_code(exc)})"
+                f"could not exchange the authorization code: {code} "
+                f"(HTTP {_aws.status_code(exc)}){said}"
             ) from exc
         except BotoCoreError as exc:
             raise LoginError(

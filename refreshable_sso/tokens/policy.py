@@ -9,7 +9,8 @@ says a login is required:
   say so, and the call that needed the token carries on with the new one.
 
 Only one login runs at a time per sso-session, across threads (a lock per token file) and
-processes (a ``filelock`` file beside the token file). Whoever gets the lock next first checks
+processes (a ``filelock`` file beside the token file): the token record's ``exclusive("login")``
+lock, from the one lock registry (``storage/locks.py``). Whoever gets the lock next first checks
 whether the token file changed while it waited (another process signed in) and uses that
 token instead of asking the person again. Waiting is bounded and logged: nothing hangs
 silently.
@@ -19,28 +20,28 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import filelock
-
-from refreshable_sso import _aws, _clock
-from refreshable_sso._paths import lock_path_for, token_cache_path
-from refreshable_sso.cachefile import FileVersion, make_private_dirs
-from refreshable_sso.config import SSOConfig
+from refreshable_sso import _aws
+from refreshable_sso.config import HttpConfig, SSOConfig
 from refreshable_sso.errors import (
     CacheFileError,
     ConfigurationError,
     LoginRequiredError,
     LoginTimeoutError,
 )
-from refreshable_sso.mappingstore import MappingCacheFile
+from refreshable_sso.storage.base import Record
+from refreshable_sso.storage.base import RecordVersion as FileVersion
+from refreshable_sso.storage.files import JsonFileRecord
+from refreshable_sso.storage.locks import Holder, LockTimeout
+from refreshable_sso.storage.paths import lock_path_for, token_cache_path
 from refreshable_sso.tokens.base import SSOToken, TokenProvider
 from refreshable_sso.tokens.device import DeviceCodeProvider
 from refreshable_sso.tokens.interactive import (
@@ -50,8 +51,8 @@ from refreshable_sso.tokens.interactive import (
     PromptCallback,
     resolve_login_flow,
 )
+from refreshable_sso.tokens.login_options import LoginOptions
 from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
-from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from refreshable_sso.tokens.store import TokenCache
 
 logger = logging.getLogger(__name__)
@@ -61,106 +62,58 @@ LOGIN_POLICIES: tuple[str, ...] = ("never", "auto")
 #: Extra seconds a waiting caller allows beyond the interactive login's own timeout.
 LOCK_GRACE = 60.0
 
-_thread_locks: dict[str, threading.Lock] = {}
-_thread_locks_guard = threading.Lock()
-
-
-def _forget_thread_locks_in_child() -> None:
-    """A forked child must not inherit a lock a parent thread held: it would never be freed."""
-    global _thread_locks_guard
-    _thread_locks_guard = threading.Lock()
-    _thread_locks.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_thread_locks_in_child)
-
-
-def _thread_lock(path: Path) -> threading.Lock:
-    """One in-process lock per login-lock file, shared by every provider object."""
-    key = os.path.abspath(path)
-    with _thread_locks_guard:
-        lock = _thread_locks.get(key)
-        if lock is None:
-            lock = _thread_locks[key] = threading.Lock()
-        return lock
+#: What the sign-in lock of a token record is called (``<token>.json.login.lock``).
+LOGIN_LOCK_PURPOSE = "login"
 
 
 def login_lock_path(token_path: Path) -> Path:
     """The lock file that serialises logins for one token file (in our private lock folder)."""
-    return lock_path_for(token_path, ".login.lock")
+    return lock_path_for(token_path, f".{LOGIN_LOCK_PURPOSE}.lock")
 
 
-@contextlib.contextmanager
-def login_lock(token_path: Path, timeout: float, who: str) -> Iterator[None]:
+def login_lock(token_path: Path, timeout: float, who: str) -> AbstractContextManager[None]:
     """Hold the right to run the one login for this token file (threads and processes).
 
     Waiting is logged when it starts and bounded by ``timeout``; then ``LoginTimeoutError``
     names the lock file. A lock file that cannot be created is a ``CacheFileError``.
     """
-    lock_path = login_lock_path(token_path)
-    # Real time on purpose: the lock is held by another thread or process, which does not
-    # see the library clock (a test clock's advance() must not time this wait out).
-    deadline = _clock.SYSTEM.monotonic() + timeout
-    thread_lock = _thread_lock(lock_path)
-    if not thread_lock.acquire(blocking=False):
-        logger.info("waiting for the sign-in already running in this process for %s", who)
-        if not thread_lock.acquire(timeout=timeout):
-            raise _wait_timeout(who, timeout, lock_path)
-    try:
-        file_lock = filelock.FileLock(str(lock_path), mode=0o600)
-        try:
-            make_private_dirs(lock_path.parent)  # 0700, parents included
-            try:
-                file_lock.acquire(timeout=0)
-            except filelock.Timeout:
-                logger.info(
-                    "waiting for the sign-in another process is running for %s (lock %s)",
-                    who,
-                    lock_path,
-                )
-                try:
-                    file_lock.acquire(timeout=max(0.0, deadline - _clock.SYSTEM.monotonic()))
-                except filelock.Timeout:
-                    raise _wait_timeout(who, timeout, lock_path) from None
-        except OSError as exc:
-            raise CacheFileError(
-                lock_path, f"cannot create the login lock file ({exc.strerror or exc})"
-            ) from exc
-        try:
-            yield
-        finally:
-            file_lock.release()
-    finally:
-        thread_lock.release()
+    return _record_login_lock(JsonFileRecord(token_path), timeout, who)
 
 
-@contextlib.contextmanager
-def store_login_lock(store: TokenCache, timeout: float, who: str) -> Iterator[None]:
+def store_login_lock(store: TokenCache, timeout: float, who: str) -> AbstractContextManager[None]:
     """:func:`login_lock` for the token in ``store``: the lock file beside a token file, or,
     for a token kept in a dict-like store, a lock in this process (no file anywhere).
 
     Every sign-in into the same mapping object takes turns, as threads do for a file; other
-    processes share no mapping object with us, so there is nobody else to exclude.
+    processes share no mapping object with us, so there is nobody else to exclude. Both come
+    from the record (``Record.exclusive``), so from the one lock registry.
     """
-    found = store.file
-    if not isinstance(found, MappingCacheFile):
-        with login_lock(store.path, timeout, who):
-            yield
-        return
-    lock = found.sign_in_lock()
-    if not lock.acquire(blocking=False):
-        logger.info("waiting for the sign-in already running in this process for %s", who)
-        if not lock.acquire(timeout=timeout):
-            raise LoginTimeoutError(
-                f"another sign-in for {who} into the same token_cache mapping was still running "
-                f"after {timeout:g} s; gave up waiting for it. Finish or cancel that login, then "
-                "try again"
+    return _record_login_lock(store.file, timeout, who)
+
+
+@contextlib.contextmanager
+def _record_login_lock(record: Record, timeout: float, who: str) -> Iterator[None]:
+    def waiting(holder: Holder, lock: str) -> None:
+        if holder == "thread":
+            logger.info("waiting for the sign-in already running in this process for %s", who)
+        else:
+            logger.info(
+                "waiting for the sign-in another process is running for %s (lock %s)", who, lock
             )
+
+    held = contextlib.ExitStack()
     try:
+        held.enter_context(record.exclusive(LOGIN_LOCK_PURPOSE, timeout, waiting))
+    except LockTimeout as exc:
+        if exc.lock_file is not None:
+            raise _wait_timeout(who, timeout, exc.lock_file) from None
+        raise LoginTimeoutError(
+            f"another sign-in for {who} into the same token_cache mapping was still running "
+            f"after {timeout:g} s; gave up waiting for it. Finish or cancel that login, then "
+            "try again"
+        ) from None
+    with held:
         yield
-    finally:
-        lock.release()
 
 
 def _wait_timeout(who: str, timeout: float, lock_path: Path) -> LoginTimeoutError:
@@ -203,78 +156,73 @@ def default_interactive_provider(
     cancel_event: threading.Event | None = None,
     oidc_endpoint_url: str | None = None,
     cache_dir: Path | None = None,
-    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+    http: HttpConfig = _aws.DEFAULT_HTTP,
     token_cache: MutableMapping[str, Any] | None = None,
+    options: LoginOptions | None = None,
 ) -> InteractiveTokenProvider:
     """The interactive provider for ``sso``: browser (PKCE) sign-in, device code where needed.
 
-    ``flow`` is ``"auto"`` (PKCE, falling back to the device code where no browser can be
-    opened), ``"pkce"`` (no fallback) or ``"device"``; when None it is read once from the
-    ``REFRESHABLE_SSO_LOGIN_FLOW`` environment variable (default ``"auto"``). ``token_cache``
-    is a dict-like store for the token and the client registration instead of the files.
+    Args:
+        sso: Whose sign-in: start URL, region and sso-session are read from it.
+        options: How the sign-in runs (a :class:`LoginOptions`, passed to the provider as it
+            is). Its ``scopes`` are used; build it with ``scopes=sso.registration_scopes``.
+            When None, one is built from the keywords below and ``sso.registration_scopes``.
+        flow: ``"auto"`` (PKCE, falling back to the device code where no browser can be
+            opened), ``"pkce"`` (no fallback) or ``"device"``; when None it is read once from
+            the ``REFRESHABLE_SSO_LOGIN_FLOW`` environment variable (default ``"auto"``).
+        open_browser: See ``LoginOptions.open_browser``.
+        message: See ``LoginOptions.message``.
+        prompt_callback: See ``LoginOptions.prompt_callback``.
+        browser_opener: See ``LoginOptions.browser_opener``.
+        timeout: See ``LoginOptions.timeout``.
+        cancel_event: See ``LoginOptions.cancel_event``.
+        oidc_endpoint_url: See ``LoginOptions.oidc_endpoint_url``.
+        cache_dir: See ``LoginOptions.cache_dir``.
+        http: See ``LoginOptions.http``.
+        token_cache: A dict-like store for the token and the client registration instead of
+            the files (``LoginOptions.token_cache``).
     """
-    return interactive_provider(
-        sso.start_url,
-        sso.sso_region,
-        sso_session_name=sso.sso_session_name,
-        scopes=tuple(sso.registration_scopes),
-        flow=flow,
-        open_browser=open_browser,
-        message=message,
-        prompt_callback=prompt_callback,
-        browser_opener=browser_opener,
-        timeout=timeout,
-        cancel_event=cancel_event,
-        oidc_endpoint_url=oidc_endpoint_url,
-        cache_dir=cache_dir,
-        http=http,
-        token_cache=token_cache,
-    )
+    keywords: dict[str, Any] = {
+        "flow": flow,
+        "open_browser": open_browser,
+        "message": message,
+        "prompt_callback": prompt_callback,
+        "browser_opener": browser_opener,
+        "timeout": timeout,
+        "cancel_event": cancel_event,
+        "oidc_endpoint_url": oidc_endpoint_url,
+        "cache_dir": cache_dir,
+        "http": http,
+        "token_cache": token_cache,
+    }
+    if options is None:
+        keywords["scopes"] = tuple(sso.registration_scopes)
+    options = LoginOptions.from_keywords(options, "default_interactive_provider()", **keywords)
+    return interactive_provider(sso.start_url, sso.sso_region, sso.sso_session_name, options)
 
 
 def interactive_provider(
-    start_url: str,
-    sso_region: str,
-    *,
-    sso_session_name: str | None = None,
-    scopes: Sequence[str] = DEFAULT_SCOPES,
-    flow: str | None = None,
-    open_browser: bool = True,
-    message: str | None = None,
-    prompt_callback: PromptCallback | None = None,
-    browser_opener: BrowserOpener | None = None,
-    timeout: float = DEFAULT_LOGIN_TIMEOUT,
-    cancel_event: threading.Event | None = None,
-    oidc_endpoint_url: str | None = None,
-    cache_dir: Path | None = None,
-    http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
-    token_cache: MutableMapping[str, Any] | None = None,
+    start_url: str, sso_region: str, sso_session_name: str | None, options: LoginOptions
 ) -> InteractiveTokenProvider:
-    """The device-code or PKCE provider ``flow`` asks for (see ``default_interactive_provider``)."""
-    chosen = resolve_login_flow(flow)
-    provider_class: type[DeviceCodeProvider] | type[AuthorizationCodeProvider]
-    options: dict[str, Any] = {}
+    """The device-code or PKCE provider ``options.flow`` asks for, given ``options`` whole.
+
+    Args:
+        start_url: The AWS access portal URL.
+        sso_region: The region where IAM Identity Center is enabled.
+        sso_session_name: The sso-session (None: a legacy profile).
+        options: Everything else; the provider keeps this very object as ``options``.
+    """
+    chosen = resolve_login_flow(options.flow)
     if chosen == "device":
-        provider_class = DeviceCodeProvider
-    else:
-        provider_class = AuthorizationCodeProvider
-        options["fallback_to_device"] = chosen == "auto"
-    return provider_class(
+        return DeviceCodeProvider(
+            start_url, sso_region, sso_session_name=sso_session_name, options=options
+        )
+    return AuthorizationCodeProvider(
         start_url,
         sso_region,
         sso_session_name=sso_session_name,
-        scopes=tuple(scopes),
-        open_browser=open_browser,
-        message=message,
-        prompt_callback=prompt_callback,
-        browser_opener=browser_opener,
-        timeout=timeout,
-        cancel_event=cancel_event,
-        oidc_endpoint_url=oidc_endpoint_url,
-        cache_dir=cache_dir,
-        http=http,
-        token_cache=token_cache,
-        **options,
+        options=options,
+        fallback_to_device=chosen == "auto",
     )
 
 

@@ -26,9 +26,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from refreshable_sso import _aws, _redact
-from refreshable_sso._paths import registration_cache_path
-from refreshable_sso.cachefile import JsonCacheFile
+from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import LoginError
+from refreshable_sso.storage.base import Record
+from refreshable_sso.storage.files import JsonFileRecord
+from refreshable_sso.storage.paths import registration_cache_path
 from refreshable_sso.tokens.base import format_cache_time, parse_cache_time, utcnow
 
 if TYPE_CHECKING:
@@ -128,7 +130,7 @@ class ClientRegistrar:
         scopes: Sequence[str] = DEFAULT_SCOPES,
         cache_dir: Path | None = None,
         oidc_endpoint_url: str | None = None,
-        http: _aws.HttpSettings = _aws.DEFAULT_HTTP,
+        http: HttpConfig = _aws.DEFAULT_HTTP,
         min_remaining: float = DEFAULT_MIN_REMAINING,
         client: SSOOIDCClient | None = None,
         registration_cache: MutableMapping[str, Any] | None = None,
@@ -144,17 +146,18 @@ class ClientRegistrar:
         path = registration_cache_path(
             start_url, sso_region, list(self.scopes), sso_session_name, cache_dir
         )
-        self.file: JsonCacheFile
+        self.file: Record
         if registration_cache is None:
-            self.file = JsonCacheFile(path)
+            self.file = JsonFileRecord(path)
         else:  # the caller's store, keyed as botocore's SSOTokenFetcher keys it
-            from refreshable_sso.mappingstore import mapping_file
+            from refreshable_sso.storage.mapping import mapping_file
 
             self.file = mapping_file(registration_cache, path, "sso_cache")
 
     @property
     def path(self) -> Path:
-        return self.file.path
+        """The registration file (for a mapping: its label as a path)."""
+        return Path(self.file.label)
 
     @property
     def client(self) -> SSOOIDCClient:
@@ -175,7 +178,7 @@ class ClientRegistrar:
         except ValueError as exc:
             logger.warning(
                 "ignoring client registration cache %s: %s; registering a new client",
-                self.file.path,
+                self.file.label,
                 exc,
             )
             return None
@@ -229,9 +232,11 @@ class ClientRegistrar:
         try:
             response = self.client.register_client(**kwargs)
         except ClientError as exc:
+            reason = _aws.error_message(exc, limit=200)
             raise LoginError(
                 f"could not register an OIDC client with IAM Identity Center in "
                 f"{self.sso_region} ({_aws.error_code(exc)}, HTTP {_aws.status_code(exc)})"
+                + (f": {reason}" if reason else "")
             ) from exc
         except BotoCoreError as exc:
             raise LoginError(
@@ -257,7 +262,7 @@ class ClientRegistrar:
         return f"{CLIENT_NAME_PREFIX}-{suffix}"
 
     def __repr__(self) -> str:
-        return f"ClientRegistrar(start_url={self.start_url!r}, path={str(self.file.path)!r})"
+        return f"ClientRegistrar(start_url={self.start_url!r}, path={self.file.label!r})"
 
 
 __all__ = [

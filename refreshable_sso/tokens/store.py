@@ -18,9 +18,10 @@ from typing import Any
 from pydantic import SecretStr
 
 from refreshable_sso import _clock
-from refreshable_sso._paths import sign_in_record_path, token_cache_path
-from refreshable_sso.cachefile import DEFAULT_LOCK_TIMEOUT, FileVersion, JsonCacheFile
 from refreshable_sso.errors import CacheFileError
+from refreshable_sso.storage.base import DEFAULT_LOCK_TIMEOUT, Record, RecordVersion
+from refreshable_sso.storage.files import JsonFileRecord
+from refreshable_sso.storage.paths import sign_in_record_path, token_cache_path
 from refreshable_sso.tokens.base import SSOToken, format_cache_time, parse_cache_time
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ class TokenCache:
     """The token file for one start URL (legacy profiles) or one sso-session (named ones).
 
     ``cache_dir`` is the token file's folder (default ``~/.aws/sso/cache``); ``mapping`` a
-    dict-like store that holds the token under the file's name instead (see mappingstore).
+    dict-like store that holds the token under the file's name instead (see
+    ``storage/mapping.py``). Either way the token lives in a
+    :class:`~refreshable_sso.storage.base.Record`.
     """
 
     def __init__(
@@ -59,14 +62,16 @@ class TokenCache:
         self.path: Path = token_cache_path(start_url, sso_session_name, cache_dir)
         record_path = sign_in_record_path(self.path)
         self._mapping = mapping
+        self._file: Record
+        self._sign_in_record: Record
         if mapping is None:
-            self._file = JsonCacheFile(self.path)
-            self._sign_in_record = JsonCacheFile(record_path)
+            self._file = JsonFileRecord(self.path)
+            self._sign_in_record = JsonFileRecord(record_path)
         else:  # a dict-like store in place of the file, same key and value
-            from refreshable_sso.mappingstore import mapping_file, private_file
+            from refreshable_sso.storage.mapping import mapping_file, private_file
 
             self._file = mapping_file(mapping, self.path, "token_cache")
-            self.path = self._file.path
+            self.path = Path(self._file.label)
             # Our side record stays in this process, beside this mapping: never in the
             # caller's store, and never a file in the working directory.
             self._sign_in_record = private_file(mapping, record_path, "sign-in records")
@@ -85,23 +90,24 @@ class TokenCache:
         return self._mapping
 
     @property
-    def file(self) -> JsonCacheFile:
-        """The underlying locked, atomic JSON file."""
+    def file(self) -> Record:
+        """The record holding the token (a locked, atomic JSON file, or a mapping key)."""
         return self._file
 
-    def version(self) -> FileVersion | None:
+    def version(self) -> RecordVersion | None:
         """Identity of the file's current content (None if absent), for cheap change checks."""
         return self._file.version()
 
     def mtime_ns(self) -> int | None:
-        """The file's modification time in nanoseconds (None if absent)."""
-        return self._file.mtime_ns()
+        """When the token was written, in nanoseconds (the file's mtime; None if absent)."""
+        found = self._file.version()
+        return found.mtime_ns if found is not None else None
 
     def load(self) -> SSOToken | None:
         """The cached token; None if there is none or the file was unusable (then moved aside)."""
         return self.load_versioned()[0]
 
-    def load_versioned(self) -> tuple[SSOToken | None, FileVersion | None]:
+    def load_versioned(self) -> tuple[SSOToken | None, RecordVersion | None]:
         """The cached token and the version of the file it came from."""
         data, version = self._file.read_versioned()
         if data is None:
@@ -147,7 +153,7 @@ class TokenCache:
     # -- when the sign-in happened (our side file; the AWS CLI's format is never changed) -----
 
     @property
-    def sign_in_record(self) -> JsonCacheFile:
+    def sign_in_record(self) -> Record:
         """Our side file: when the sign-in behind this token file happened."""
         return self._sign_in_record
 

@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 from aiobotocore.session import AioSession
 
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.tokens.base import utcnow
 from tests.aio.conftest import aio_session_for, seed_inside_refresh_window
+from tests.virtual_time import VirtualRun
 
 TASKS = 100
 HANG_GUARD_SECONDS = 90.0  # the run ends once three credential generations have expired
@@ -53,10 +55,14 @@ async def _worst_lag(workload: Callable[[], Awaitable[None]], tick: float = 0.00
     return worst
 
 
-@pytest.mark.soak
 def test_hundred_tasks_across_expiries_one_fetch_per_generation(
-    sso_emulator_factory: Any,
+    sso_emulator_factory: Any, shared_clock: OffsetClock
 ) -> None:
+    """On the shared virtual clock: a driver thread moves time in 0.25 s steps paced by the
+    tasks' calls (no call in flight sees more than 1 s pass, under the 1.5 s mandatory window)."""
+    run = VirtualRun(shared_clock, step=0.25, max_span=1.0)
+    done = threading.Event()
+    driver = threading.Thread(target=run.run, args=(HANG_GUARD_SECONDS,), kwargs={"until": done})
     emu: Emulator = sso_emulator_factory(auto_approve=True, role_credentials_ttl=ROLE_TTL)
     seed_inside_refresh_window(emu)
     session = aio_session_for(
@@ -76,14 +82,15 @@ def test_hundred_tasks_across_expiries_one_fetch_per_generation(
     async def worker(index: int) -> None:
         while not stop.is_set():
             try:
-                if index % 2:
-                    identity = await session.whoami()
-                    account = identity["Account"]
-                else:
-                    sts = await session.client("sts", endpoint_url=emu.url)
-                    account = (await sts.get_caller_identity())["Account"]
-                assert account == emu.default_account_id
-                credentials = await session.refreshable_credentials()
+                with run.iteration():
+                    if index % 2:
+                        identity = await session.whoami()
+                        account = identity["Account"]
+                    else:
+                        sts = await session.client("sts", endpoint_url=emu.url)
+                        account = (await sts.get_caller_identity())["Account"]
+                    assert account == emu.default_account_id
+                    credentials = await session.refreshable_credentials()
                 keys_used.add(credentials.access_key)
                 if credentials.expiry_time is not None:
                     expiries_seen.add(credentials.expiry_time)
@@ -97,14 +104,20 @@ def test_hundred_tasks_across_expiries_one_fetch_per_generation(
         while len(expired()) < 3 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         stop.set()
+        done.set()
 
     async def main() -> float:
         async with session:
-            started = time.monotonic()
-            await asyncio.gather(until_three_expiries(), *(worker(i) for i in range(TASKS)))
-            return time.monotonic() - started
+            started = shared_clock.monotonic()
+            driver.start()
+            try:
+                await asyncio.gather(until_three_expiries(), *(worker(i) for i in range(TASKS)))
+            finally:
+                done.set()
+            return shared_clock.monotonic() - started
 
     elapsed = asyncio.run(main())
+    driver.join(timeout=30)
     fetches = emu.calls("GetRoleCredentials")
     print(f"{elapsed:.1f} s: {calls[0]} calls, {len(failures)} failed, {fetches} fetches")
     assert failures == [], failures[:3]

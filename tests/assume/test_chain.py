@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.config import AssumeRoleConfig
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import AssumeRoleError, ConfigurationError
+from tests.virtual_time import VirtualRun
 
 from .conftest import AUDIT, DEPLOY, MFA_ROLE, MFA_SERIAL, PARTNER, SSO_SESSION, chained
 
@@ -36,10 +38,12 @@ def test_whoami_reports_the_final_role(signed_in: Emulator) -> None:
     assert signed_in.calls("GetRoleCredentials") == 1
 
 
-@pytest.mark.soak
 def test_sixteen_threads_across_expiries_of_a_two_hop_chain(
-    sso_emulator_factory: Any,
+    sso_emulator_factory: Any, shared_clock: OffsetClock
 ) -> None:
+    """On the shared virtual clock: time moves in 0.25 s steps paced by the threads' calls (no
+    call in flight sees more than 1 s pass, under the 1.5 s mandatory window)."""
+    run = VirtualRun(shared_clock, step=0.25, max_span=1.0)
     emu: Emulator = sso_emulator_factory(auto_approve=True, assumed_role_ttl=TTL)
     emu.seed_token_cache(sso_session_name=SSO_SESSION)
     session = chained(
@@ -57,8 +61,9 @@ def test_sixteen_threads_across_expiries_of_a_two_hop_chain(
     def worker() -> None:
         while not stop.is_set():
             try:
-                ident = sts.get_caller_identity()
-                key = session.get_credentials().get_frozen_credentials().access_key
+                with run.iteration():
+                    ident = sts.get_caller_identity()
+                    key = session.get_credentials().get_frozen_credentials().access_key
             except BaseException as exc:
                 with lock:
                     failures.append(exc)
@@ -74,6 +79,7 @@ def test_sixteen_threads_across_expiries_of_a_two_hop_chain(
     threads = [threading.Thread(target=worker) for _ in range(THREADS)]
     for t in threads:
         t.start()
+    run.run(120 * TTL, until=stop)  # the workers stop it after GENERATIONS expiries
     for t in threads:
         t.join(timeout=120)
     stop.set()

@@ -1,11 +1,20 @@
-"""Run ``refreshable-sso`` as a real process against the emulator, with a profile in the config."""
+"""Run ``refreshable-sso`` against the emulator, with a profile in the config.
+
+:func:`cli` starts a real process: for tests whose subject is the process (exit status of a
+real interpreter, signals, its stdio, several processes). :func:`cli_here` runs the same
+``main()`` in this process (no interpreter start-up, ~0.4 s less per call) for tests whose
+subject is what a command does and prints.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,3 +61,36 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> 
         check=False,
     )
     return Ran(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def cli_here(*args: str, env: dict[str, str] | None = None) -> Ran:
+    """``refreshable-sso ARGS`` run in this process, stdout/stderr captured; like :func:`cli`.
+
+    Args:
+        args: the command line after the program name.
+        env: variables set for the call only (on top of the test's environment).
+    """
+    from refreshable_sso.cli.main import main
+
+    started = time.monotonic()
+    out, err = io.StringIO(), io.StringIO()
+    with _environment(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse errors and --version
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return Ran(code, out.getvalue(), err.getvalue(), time.monotonic() - started)

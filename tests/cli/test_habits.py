@@ -1,4 +1,8 @@
-"""CLI habits: --version, -v anywhere, AWS_PROFILE/default, tables, honest wording, completion."""
+"""CLI habits: --version, -v anywhere, AWS_PROFILE/default, tables, honest wording, completion.
+
+What these check is what a command does and prints, not the process, so they run ``main()``
+in-process (``cli_here``).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,13 @@ import sys
 
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.tokens.interactive import LOGIN_FLOW_ENV
-from tests.cli.helpers import SSO_SESSION, cli, write_profile
+from tests.cli.helpers import SSO_SESSION, cli_here, write_profile
 
 
 def test_version_prints_the_package_version() -> None:
     from importlib.metadata import version
 
-    ran = cli("--version")
+    ran = cli_here("--version")
     assert ran.returncode == 0
     assert ran.stdout.strip() == f"refreshable-sso {version('refreshable-sso')}"
 
@@ -22,28 +26,28 @@ def test_version_prints_the_package_version() -> None:
 def test_verbose_is_accepted_after_the_command(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)
-    ran = cli("whoami", "--profile", "dev", "-v")
+    ran = cli_here("whoami", "--profile", "dev", "-v")
     assert ran.returncode == 0, ran.stderr
     assert "INFO " in ran.stderr  # -v after the command took effect
-    before = cli("-v", "whoami", "--profile", "dev")
+    before = cli_here("-v", "whoami", "--profile", "dev")
     assert "INFO " in before.stderr
-    assert "INFO " not in cli("whoami", "--profile", "dev").stderr
+    assert "INFO " not in cli_here("whoami", "--profile", "dev").stderr
 
 
 def test_aws_profile_names_the_sign_in_for_login_and_accounts(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env, "work")
     env = {"AWS_PROFILE": "work"}
-    login = cli("login", "--no-browser", "--use-device-code", "--timeout", "60", env=env)
+    login = cli_here("login", "--no-browser", "--use-device-code", "--timeout", "60", env=env)
     assert login.returncode == 0, login.stderr
     assert login.stdout.startswith(f"Signed in to {SSO_SESSION};")
-    again = cli("login", "--no-browser", "--use-device-code", env=env)
+    again = cli_here("login", "--no-browser", "--use-device-code", env=env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith(f"Already signed in to {SSO_SESSION}: reused the cached token")
-    accounts = cli("accounts", env=env)
+    accounts = cli_here("accounts", env=env)
     assert accounts.returncode == 0, accounts.stderr
     assert accounts.stdout.splitlines()[0].split() == ["ACCOUNT", "ID", "NAME", "EMAIL"]
     assert len(accounts.stdout.splitlines()) == 4
-    roles = cli("roles", "--json", env=env)
+    roles = cli_here("roles", "--json", env=env)
     assert roles.returncode == 0, roles.stderr
     assert len(json.loads(roles.stdout)) == 7  # --json unchanged: an array of objects
 
@@ -51,7 +55,7 @@ def test_aws_profile_names_the_sign_in_for_login_and_accounts(sso_emulator_env: 
 def test_the_default_profile_is_used_without_aws_profile(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env, "default")
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)
-    ran = cli("roles", "--account-id", sso_emulator_env.default_account_id)
+    ran = cli_here("roles", "--account-id", sso_emulator_env.default_account_id)
     assert ran.returncode == 0, ran.stderr
     assert sso_emulator_env.default_role_name in ran.stdout
 
@@ -59,23 +63,23 @@ def test_the_default_profile_is_used_without_aws_profile(sso_emulator_env: Emula
 def test_a_second_logout_says_there_was_nothing_to_end(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)
-    first = cli("logout", "--profile", "dev")
+    first = cli_here("logout", "--profile", "dev")
     assert first.returncode == 0, first.stderr
     assert f"{SSO_SESSION}: signed out;" in first.stdout
-    second = cli("logout", "--profile", "dev")
+    second = cli_here("logout", "--profile", "dev")
     assert second.returncode == 0, second.stderr
     assert "not signed in (no cached token)" in second.stdout
     assert "server not reached" not in second.stdout
 
 
 def test_completion_scripts() -> None:
-    bash = cli("completion", "bash")
+    bash = cli_here("completion", "bash")
     assert bash.returncode == 0
     assert "complete " in bash.stdout
     assert "refreshable-sso" in bash.stdout
-    assert "compdef refreshable-sso" in cli("completion", "zsh").stdout
-    assert "complete --command refreshable-sso" in cli("completion", "fish").stdout
-    assert cli("completion", "tcsh").returncode == 2
+    assert "compdef refreshable-sso" in cli_here("completion", "zsh").stdout
+    assert "complete --command refreshable-sso" in cli_here("completion", "fish").stdout
+    assert cli_here("completion", "tcsh").returncode == 2
 
 
 def test_completion_answers_through_argcomplete() -> None:

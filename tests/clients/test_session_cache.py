@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from botocore.config import Config
 
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.clients import CacheInfo
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.session import SSORefreshableSession
@@ -35,20 +34,21 @@ def _session(
 
 
 def test_a_cached_client_keeps_working_across_credential_refreshes(
-    sso_emulator_factory: object, monkeypatch: pytest.MonkeyPatch
+    sso_emulator_factory: object, shared_clock: OffsetClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On the shared virtual clock: 5.5 s of calls 0.1 s apart, advanced instead of slept."""
     emu: Emulator = sso_emulator_factory(auto_approve=True, role_credentials_ttl=2.0)  # type: ignore[operator]
     session = _session(emu, monkeypatch, advisory_timeout=1.0, mandatory_timeout=0.5, max_size=4)
     sts = session.client("sts")
     keys = set()
-    deadline = time.monotonic() + 5.5  # crosses at least three credential generations
+    deadline = shared_clock.monotonic() + 5.5  # crosses at least three credential generations
     calls = 0
-    while time.monotonic() < deadline:
+    while shared_clock.monotonic() < deadline:
         assert session.client("sts") is sts
         assert sts.get_caller_identity()["Account"] == emu.default_account_id
         keys.add(session.credentials.access_key)
         calls += 1
-        time.sleep(0.1)
+        shared_clock.advance(0.1)
     assert emu.errors("GetCallerIdentity") == {}
     assert len(keys) >= 3, keys  # new role credentials each generation, same client throughout
     assert emu.calls("GetRoleCredentials") >= 3

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from refreshable_sso._clock import OffsetClock, use_clock
 from refreshable_sso.credentials import RoleCredentialFetcher, RoleCredentials, on_local_clock
 from refreshable_sso.emulator import Clock, Emulator
 from refreshable_sso.errors import CredentialRefreshError
@@ -33,8 +33,10 @@ def _fetcher(emu: Emulator) -> RoleCredentialFetcher:
 
 def test_expired_on_arrival_raises_naming_the_skew_and_backs_off() -> None:
     # 3 s of skew is inside the tolerance, so the server's expiry (1 s ahead of *its* clock)
-    # is taken as is: already 2 s in the past by the local clock.
-    with Emulator(clock=Clock(offset=-3), role_credentials_ttl=1.0) as emu:
+    # is taken as is: already 2 s in the past by the local clock. The local (library) clock is
+    # a virtual one 3 s ahead, so the backoff passes with an advance() instead of a sleep.
+    local = OffsetClock(3.0)
+    with use_clock(local), Emulator(clock=Clock(), role_credentials_ttl=1.0) as emu:
         fetcher = _fetcher(emu)
         with pytest.raises(CredentialRefreshError) as info:
             fetcher.fetch()
@@ -47,7 +49,10 @@ def test_expired_on_arrival_raises_naming_the_skew_and_backs_off() -> None:
             with pytest.raises(CredentialRefreshError):
                 fetcher.fetch()
         assert emu.calls("GetRoleCredentials") == 1
-        time.sleep(1.1)
+        # past the 1 s backoff on both clocks, so the skew stays 3 s (the server's Date header
+        # has whole seconds: moving only our clock would measure up to 5.1 s, past tolerance)
+        local.advance(1.1)
+        emu.clock.advance(1.1)
         with pytest.raises(CredentialRefreshError):
             fetcher.fetch()
         assert emu.calls("GetRoleCredentials") == 2

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 
+from refreshable_sso._aws import error_message
 from refreshable_sso._paths import registration_cache_path, token_cache_path
 from refreshable_sso.config import SSOConfig
 from refreshable_sso.emulator import Emulator
@@ -178,7 +179,10 @@ def test_wrong_verifier_is_rejected(emu_factory: EmulatorFactory) -> None:
     with pytest.raises(LoginError, match="verifier") as info:
         pkce_provider(emu, browser_opener=browser).get_token()
     assert emu.errors("CreateToken") == {"InvalidGrantException": 1}
-    assert "codeVerifier" in str(info.value.__cause__)
+    # the server's reason, in our message and in its cause (botocore 1.34 leaves it out of
+    # the ClientError's text, so the cause's parsed response is read)
+    assert "(InvalidGrant: codeVerifier does not match the code challenge)" in str(info.value)
+    assert "codeVerifier" in (error_message(info.value.__cause__) or "")
 
 
 def test_error_parameter_other_than_denied(emu_factory: EmulatorFactory) -> None:

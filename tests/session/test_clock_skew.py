@@ -6,26 +6,60 @@ keeps 16 threads working: with the server's expiry taken literally, a local cloc
 every set already expired (botocore's "refreshed credentials are still expired") and a local
 clock behind never refreshes (STS answers ExpiredToken after 4 s). Both fail on the code
 before this change; the emulator's ``Date`` header follows its own clock for this.
+
+Both directions run on the shared virtual clock (the emulator reads it shifted by the skew; the
+20 s pass in steps paced by the threads' calls, see ``tests/virtual_time.py``); one direction
+also runs once in real time (``soak``), as the honest check.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import pytest
 import urllib3
 
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Clock, Emulator
 from refreshable_sso.emulator.settings import EmulatorOptions
 from tests.session.conftest import seed, session_for
+from tests.virtual_time import VirtualRun
 
 THREADS = 16
 RUN_SECONDS = 20.0
 ROLE_TTL = 4.0
 SKEW = 600.0
+
+
+class _SkewedClock(Clock):
+    """The shared virtual clock as a server ``skew`` seconds off would read it: advancing
+    either moves both, and the difference stays ``skew``.
+
+    Args:
+        shared: the library's (virtual) clock.
+        skew: seconds the emulator is ahead of it (negative: behind).
+    """
+
+    def __init__(self, shared: OffsetClock, skew: float) -> None:
+        super().__init__(base=shared)
+        self._skew = skew
+
+    def now(self) -> float:
+        return super().now() + self._skew
+
+    def utcnow(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+
+    @property
+    def offset(self) -> float:
+        return super().offset + self._skew
 
 
 def _start(clock: Clock, **options: object) -> Emulator:
@@ -40,12 +74,31 @@ def test_emulator_date_header_follows_its_clock() -> None:
     assert abs(served - (time.time() - SKEW)) < 3
 
 
-@pytest.mark.soak
 @pytest.mark.parametrize("emulator_offset", [-SKEW, SKEW], ids=["local-ahead", "local-behind"])
 def test_sixteen_threads_survive_a_skew_larger_than_the_lifetime(
-    emulator_offset: float, caplog: pytest.LogCaptureFixture
+    emulator_offset: float, shared_clock: OffsetClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    emu = _start(Clock(offset=emulator_offset))
+    run = VirtualRun(shared_clock, step=0.2, max_span=0.4)
+    _sixteen_threads(
+        _start(_SkewedClock(shared_clock, emulator_offset)), run.iteration, run.run, caplog
+    )
+
+
+@pytest.mark.soak
+def test_sixteen_threads_survive_a_skew_larger_than_the_lifetime_in_real_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _sixteen_threads(_start(Clock(offset=-SKEW)), contextlib.nullcontext, time.sleep, caplog)
+
+
+def _sixteen_threads(
+    emu: Emulator,
+    iteration: Callable[[], AbstractContextManager[None]],
+    run_for: Callable[[float], object],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The scenario on the started ``emu`` (stopped at the end); ``run_for`` lets RUN_SECONDS
+    pass and ``iteration`` wraps each worker's call (the virtual run paces itself on those)."""
     try:
         seed(emu)
         session = session_for(
@@ -60,7 +113,8 @@ def test_sixteen_threads_survive_a_skew_larger_than_the_lifetime(
             sts = session.client("sts", endpoint_url=emu.url)
             while not stop.is_set():
                 try:
-                    sts.get_caller_identity()
+                    with iteration():
+                        sts.get_caller_identity()
                     with lock:
                         calls[0] += 1
                 except BaseException as exc:
@@ -72,7 +126,7 @@ def test_sixteen_threads_survive_a_skew_larger_than_the_lifetime(
         threads = [threading.Thread(target=worker) for _ in range(THREADS)]
         for thread in threads:
             thread.start()
-        time.sleep(RUN_SECONDS)
+        run_for(RUN_SECONDS)
         stop.set()
         for thread in threads:
             thread.join(timeout=60)

@@ -4,17 +4,26 @@ Role credentials live 2.5 s (advisory 1.0 s, mandatory 0.5 s) and access tokens 
 24-second run crosses more than ten role-credential generations and several token refreshes.
 Every call must succeed, and IAM Identity Center must see exactly one GetRoleCredentials per
 credential generation (no duplicate fetches by racing threads).
+
+The run happens twice: on the shared virtual clock (the 24 s pass in steps paced by the
+threads' calls, see ``tests/virtual_time.py``) in every suite run, and once in real time
+(``soak``), as the honest check that nothing depends on the virtual clock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Emulator
 from tests.session.conftest import seed, session_for
+from tests.virtual_time import VirtualRun
 
 THREADS = 16
 RUN_SECONDS = 24.0
@@ -23,8 +32,26 @@ ADVISORY = 1.0
 MANDATORY = 0.5
 
 
+def test_sixteen_threads_across_many_expiries(
+    sso_emulator_factory: object, shared_clock: OffsetClock
+) -> None:
+    run = VirtualRun(shared_clock, step=0.2, max_span=0.4)
+    _sixteen_threads(sso_emulator_factory, run.iteration, run.run, shared_clock.monotonic)
+
+
 @pytest.mark.soak
-def test_sixteen_threads_across_many_expiries(sso_emulator_factory: object) -> None:
+def test_sixteen_threads_across_many_expiries_in_real_time(sso_emulator_factory: object) -> None:
+    _sixteen_threads(sso_emulator_factory, contextlib.nullcontext, time.sleep, time.monotonic)
+
+
+def _sixteen_threads(
+    sso_emulator_factory: object,
+    iteration: Callable[[], AbstractContextManager[None]],
+    run_for: Callable[[float], object],
+    monotonic: Callable[[], float],
+) -> None:
+    """The scenario; ``run_for`` lets RUN_SECONDS pass, ``monotonic`` measures them, and
+    ``iteration`` wraps each worker's call (the virtual run paces itself on those)."""
     emu: Emulator = sso_emulator_factory(  # type: ignore[operator]
         auto_approve=True, role_credentials_ttl=ROLE_TTL, access_token_ttl=6
     )
@@ -46,15 +73,16 @@ def test_sixteen_threads_across_many_expiries(sso_emulator_factory: object) -> N
     def worker(index: int) -> None:
         while not stop.is_set():
             try:
-                key = session.credentials.access_key
-                if index % 2:
-                    account = session.whoami()["Account"]
-                else:  # a cached client, made once, must keep working across refreshes
-                    sts = session.client("sts", endpoint_url=emu.url)
-                    account = sts.get_caller_identity()["Account"]
-                assert account == emu.default_account_id
-                # the call itself may have refreshed (and signed with) newer credentials
-                key_after = session.credentials.access_key
+                with iteration():
+                    key = session.credentials.access_key
+                    if index % 2:
+                        account = session.whoami()["Account"]
+                    else:  # a cached client, made once, must keep working across refreshes
+                        sts = session.client("sts", endpoint_url=emu.url)
+                        account = sts.get_caller_identity()["Account"]
+                    assert account == emu.default_account_id
+                    # the call itself may have refreshed (and signed with) newer credentials
+                    key_after = session.credentials.access_key
                 with lock:
                     calls[0] += 1
                     keys_used.update((key, key_after))
@@ -64,14 +92,14 @@ def test_sixteen_threads_across_many_expiries(sso_emulator_factory: object) -> N
             stop.wait(0.02)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    started = time.monotonic()
+    started = monotonic()
     for thread in threads:
         thread.start()
-    time.sleep(RUN_SECONDS)
+    run_for(RUN_SECONDS)
     stop.set()
     for thread in threads:
         thread.join(timeout=60)  # hang guard
-    elapsed = time.monotonic() - started
+    elapsed = monotonic() - started
     assert not any(thread.is_alive() for thread in threads)
 
     role_fetches = emu.calls("GetRoleCredentials")

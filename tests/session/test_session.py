@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.credentials import DeferredRefreshableCredentials, RefreshableCredentials
 
+from refreshable_sso import _clock
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import (
     CacheFileError,
@@ -82,7 +82,10 @@ def test_defer_refresh_false_fetches_at_construction(signed_in: Emulator) -> Non
 
 
 @pytest.mark.parametrize("defer", [True, False])
-def test_advisory_window_honoured_in_both_modes(sso_emulator_factory: object, defer: bool) -> None:
+def test_advisory_window_honoured_in_both_modes(
+    sso_emulator_factory: object, shared_clock: OffsetClock, defer: bool
+) -> None:
+    # On the shared virtual clock: the wait into the advisory window is one advance().
     # 6 s credentials: botocore's default 15-minute window would refetch on every call.
     emu = sso_emulator_factory(auto_approve=True, role_credentials_ttl=6)  # type: ignore[operator]
     seed(emu)
@@ -101,7 +104,7 @@ def test_advisory_window_honoured_in_both_modes(sso_emulator_factory: object, de
     first_key = session.credentials.access_key
     # Into the advisory window (1.6 s left: inside advisory 3 s, outside mandatory 1 s).
     # Expiry times are handed to botocore in whole seconds, so up to 1 s more may be left.
-    time.sleep(max(0.0, (expiry - datetime.now(timezone.utc)).total_seconds() - 1.6))
+    shared_clock.advance(max(0.0, (expiry - _clock.now()).total_seconds() - 1.6))
     assert session.needs_refresh
     session.whoami()
     assert emu.calls("GetRoleCredentials") == 2
@@ -267,16 +270,16 @@ def test_models_and_dicts_are_accepted(signed_in: Emulator) -> None:
 # -- faults -------------------------------------------------------------------------------------
 
 
-def _wait_until_left(session: SSORefreshableSession, seconds: float) -> None:
+def _wait_until_left(session: SSORefreshableSession, seconds: float, clock: OffsetClock) -> None:
+    """Advance the shared virtual ``clock`` until ``seconds`` of the credentials are left."""
     expiry = session.credentials_expiration
     assert expiry is not None
-    time.sleep(max(0.0, (expiry - datetime.now(timezone.utc)).total_seconds() - seconds))
+    clock.advance(max(0.0, (expiry - _clock.now()).total_seconds() - seconds))
 
 
-@pytest.mark.soak
 @pytest.mark.parametrize("status", [500, 429])
 def test_sso_errors_in_advisory_window_keep_old_credentials(
-    sso_emulator_factory: object, status: int
+    sso_emulator_factory: object, shared_clock: OffsetClock, status: int
 ) -> None:
     emu = sso_emulator_factory(auto_approve=True, role_credentials_ttl=12)  # type: ignore[operator]
     seed(emu)
@@ -291,7 +294,7 @@ def test_sso_errors_in_advisory_window_keep_old_credentials(
     # 4.5 s left: inside the advisory window (10 s) and past half the lifetime (the fetcher
     # reuses credentials with more than half their life left, and expiry times reach botocore
     # in whole seconds), well outside the mandatory window (1 s).
-    _wait_until_left(session, 4.5)
+    _wait_until_left(session, 4.5, shared_clock)
     emu.faults.fail_next("GetRoleCredentials", n=50, status=status)
     for _ in range(3):
         assert session.whoami()["Account"] == emu.default_account_id
@@ -323,7 +326,7 @@ def test_max_attempts_counts_the_first_try(signed_in: Emulator) -> None:
 
 
 def test_sso_hanging_in_mandatory_window_fails_clearly_in_bounded_time(
-    sso_emulator_factory: object,
+    sso_emulator_factory: object, shared_clock: OffsetClock
 ) -> None:
     emu = sso_emulator_factory(auto_approve=True, role_credentials_ttl=5)  # type: ignore[operator]
     seed(emu)
@@ -336,7 +339,7 @@ def test_sso_hanging_in_mandatory_window_fails_clearly_in_bounded_time(
     )
     session.whoami()
     emu.faults.set("GetRoleCredentials", latency=3.0)
-    _wait_until_left(session, 1.0)  # inside the mandatory window (2 s)
+    _wait_until_left(session, 1.0, shared_clock)  # inside the mandatory window (2 s)
     outcome: list[BaseException] = []
 
     def call() -> None:
@@ -391,7 +394,7 @@ def test_sign_in_session_over_is_login_required(signed_in: Emulator) -> None:
 
 
 def test_secrets_absent_from_debug_logs(
-    sso_emulator_factory: object, caplog: pytest.LogCaptureFixture
+    sso_emulator_factory: object, shared_clock: OffsetClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     emu = sso_emulator_factory(auto_approve=True, role_credentials_ttl=4, access_token_ttl=5)  # type: ignore[operator]
     path = seed(emu)
@@ -406,7 +409,7 @@ def test_secrets_absent_from_debug_logs(
         session.whoami()
         credentials = session.credentials
         secrets |= {credentials.secret_key, credentials.token}
-        time.sleep(2.2)
+        shared_clock.advance(2.2)  # on the shared clock: credentials and token age as if slept
     session.whoami()
     assert emu.calls("CreateToken") >= 1  # a token refresh was logged about, too
     names = {record.name for record in caplog.records}

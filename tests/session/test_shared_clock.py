@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,6 +105,24 @@ def test_the_fast_path_follows_the_installed_clock() -> None:
         assert _botocore._monotonic == clock.monotonic
     assert _botocore._wall is time.time
     assert _botocore._monotonic is time.monotonic
+
+
+def test_a_file_written_before_an_advance_ages_with_it(tmp_path: Path) -> None:
+    """A cache file's mtime maps with the offset of when it was written, not today's offset:
+    otherwise credentials cached before ``advance(2)`` would look 2 s younger (longer-lived)
+    than they are, and a fetcher would hand them out inside their refresh window."""
+    clock = OffsetClock(10.0)
+    before = tmp_path / "before"
+    before.write_text("cached")
+    written = before.stat().st_mtime
+    assert clock.from_system_time(written) == written + 10.0
+    clock.advance(HOUR)
+    assert clock.from_system_time(written) == written + 10.0  # an hour old now
+    time.sleep(0.05)  # past the file system's timestamp granularity
+    after = tmp_path / "after"
+    after.write_text("cached")
+    assert clock.from_system_time(after.stat().st_mtime) == after.stat().st_mtime + 10.0 + HOUR
+    assert clock.from_system_time(100.0) == 110.0  # long before any advance
 
 
 def test_time_only_moves_forward() -> None:

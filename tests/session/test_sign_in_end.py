@@ -22,6 +22,7 @@ from refreshable_sso.errors import LoginRequiredError
 from refreshable_sso.sign_in_watch import SignInExpiringEvent
 from refreshable_sso.tokens.policy import LoginEvent
 from tests.session.conftest import SSO_SESSION, seed, session_for
+from tests.virtual_time import VirtualRun
 
 SESSION_TTL = 20.0
 
@@ -38,7 +39,7 @@ def _sign_in(emu: Emulator) -> float:
         oidc_endpoint_url=emu.url,
         timeout=30,
     )
-    return time.time()
+    return _clock.wall()
 
 
 def test_a_token_another_tool_obtained_has_no_known_end(sso_emulator: Emulator) -> None:
@@ -114,8 +115,11 @@ def test_server_ending_the_sign_in_first_names_its_code(sso_emulator: Emulator) 
     session.close()
 
 
-@pytest.mark.soak
-def test_relogin_ahead_carries_16_threads_across_the_end(sso_emulator_factory: Any) -> None:
+def test_relogin_ahead_carries_16_threads_across_the_end(
+    sso_emulator_factory: Any, shared_clock: OffsetClock
+) -> None:
+    """On the shared virtual clock: the 25 s this slept pass in steps paced by the threads'
+    calls (no call in flight sees more than 0.4 s pass, under the 0.5 s mandatory window)."""
     emu: Emulator = sso_emulator_factory(
         auto_approve=True, session_ttl=SESSION_TTL, role_credentials_ttl=4
     )
@@ -131,18 +135,21 @@ def test_relogin_ahead_carries_16_threads_across_the_end(sso_emulator_factory: A
         relogin_ahead=timedelta(seconds=8),
         advisory_timeout=1.0,
         mandatory_timeout=0.5,
-        on_login=lambda event: logins.append((time.time(), event)),
+        on_login=lambda event: logins.append((_clock.wall(), event)),
     )
     failures: list[BaseException] = []
     calls = [0]
     lock = threading.Lock()
     stop = threading.Event()
 
+    run = VirtualRun(shared_clock, step=0.2, max_span=0.4)
+
     def worker() -> None:
         sts = session.client("sts", endpoint_url=emu.url)
         while not stop.is_set():
             try:
-                sts.get_caller_identity()
+                with run.iteration():
+                    sts.get_caller_identity()
                 with lock:
                     calls[0] += 1
             except BaseException as exc:
@@ -153,7 +160,7 @@ def test_relogin_ahead_carries_16_threads_across_the_end(sso_emulator_factory: A
     threads = [threading.Thread(target=worker) for _ in range(16)]
     for thread in threads:
         thread.start()
-    time.sleep(max(0.0, signed_in + SESSION_TTL + 5 - time.time()))  # well past the end
+    run.run(max(0.0, signed_in + SESSION_TTL + 5 - _clock.wall()))  # well past the end
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
@@ -168,7 +175,10 @@ def test_relogin_ahead_carries_16_threads_across_the_end(sso_emulator_factory: A
 
 
 def test_a_mapping_backed_session_watches_its_own_sign_in(
-    sso_emulator_factory: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    sso_emulator_factory: Any,
+    shared_clock: OffsetClock,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """login="auto" on a dict-like token_cache: the relogin plan reads the mapping's record."""
     monkeypatch.chdir(tmp_path)
@@ -182,7 +192,7 @@ def test_a_mapping_backed_session_watches_its_own_sign_in(
     assert policy is not None
     first = policy.current_sign_in()
     assert first is not None  # read from the file path instead, this was always None
-    time.sleep(1.1)  # the record has whole seconds
+    shared_clock.advance(1.1)  # the record has whole seconds
     assert policy.sign_in_again("planned", unless_changed_since=first) is not None
     second = policy.current_sign_in()
     assert second not in (None, first)
