@@ -72,9 +72,15 @@ def login(
     oidc_endpoint_url: str | None = None,
     cache_dir: Path | None = None,
     http: HttpConfig = _aws.DEFAULT_HTTP,
+    new_session: bool = False,
+    sso_endpoint_url: str | None = None,
     options: LoginOptions | None = None,
 ) -> SSOToken:
     """Make sure the person is signed in; return a valid access token.
+
+    A sign-in inside a live portal session joins it and ends when it ends (IAM Identity
+    Center's rule); ``new_session=True`` ends it first with ``sso:Logout`` so the sign-in
+    starts a new session with its full duration (this implies ``force``).
 
     Unless ``force``, the cached token is returned without asking anyone when it has more than
     ``min_valid`` seconds left, or when refreshing it right away works (which shows the
@@ -107,6 +113,8 @@ def login(
         oidc_endpoint_url: See ``LoginOptions.oidc_endpoint_url``.
         cache_dir: See ``LoginOptions.cache_dir``.
         http: See ``LoginOptions.http``.
+        new_session: See ``LoginOptions.new_session``.
+        sso_endpoint_url: See ``LoginOptions.sso_endpoint_url``.
     """
     options = LoginOptions.from_keywords(
         options,
@@ -122,8 +130,11 @@ def login(
         oidc_endpoint_url=oidc_endpoint_url,
         cache_dir=cache_dir,
         http=http,
+        new_session=new_session,
+        sso_endpoint_url=sso_endpoint_url,
     )
     resolve_login_flow(options.flow)  # a bad REFRESHABLE_SSO_LOGIN_FLOW fails before anything
+    force = force or options.new_session
     if not force:
         cached = _valid_cached_token(start_url, sso_region, sso_session_name, min_valid, options)
         if cached is not None:
@@ -236,6 +247,8 @@ def logout(
         cache_dir: See ``LoginOptions.cache_dir``.
         oidc_endpoint_url: See ``LoginOptions.oidc_endpoint_url``.
         http: See ``LoginOptions.http``.
+        new_session: See ``LoginOptions.new_session``.
+        sso_endpoint_url: See ``LoginOptions.sso_endpoint_url``.
     """
     options = LoginOptions.from_keywords(
         options, "logout()", cache_dir=cache_dir, oidc_endpoint_url=oidc_endpoint_url, http=http
