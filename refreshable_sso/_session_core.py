@@ -270,7 +270,11 @@ class SessionCore:
         login = self._login_policy
         watch = SignInWatch(
             TokenCache(
-                sso.start_url, sso.sso_session_name, self._token_cache_dir, self._token_mapping
+                sso.start_url,
+                sso.sso_session_name,
+                self._token_cache_dir,
+                self._token_mapping,
+                storage=sso.storage(),  # the keyring's token, when the sign-in keeps it there
             ),
             duration=refresh.sso_session_duration,
             relogin_ahead=refresh.relogin_ahead,

@@ -77,6 +77,7 @@ def build_token_provider(
             flow=config.login_flow,
             scopes=sso.registration_scopes,
             oidc_endpoint_url=config.endpoints.sso_oidc,
+            sso_endpoint_url=config.endpoints.sso,  # sso:Logout before a re-login ahead
             cache_dir=token_cache_dir,
             http=http,
             # a mapping holds the client registration too: nothing of the sign-in goes to disk

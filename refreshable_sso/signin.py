@@ -75,9 +75,15 @@ def login(
     http: HttpConfig = _aws.DEFAULT_HTTP,
     token_storage: TokenStorageKind | None = "file",  # noqa: S107 (a storage kind)
     token_export: TokenExport | None = "short-lived",  # noqa: S107 (a mode name)
+    new_session: bool = False,
+    sso_endpoint_url: str | None = None,
     options: LoginOptions | None = None,
 ) -> SSOToken:
     """Make sure the person is signed in; return a valid access token.
+
+    A sign-in inside a live portal session joins it and ends when it ends (IAM Identity
+    Center's rule); ``new_session=True`` ends it first with ``sso:Logout`` so the sign-in
+    starts a new session with its full duration (this implies ``force``).
 
     Unless ``force``, the cached token is returned without asking anyone when it has more than
     ``min_valid`` seconds left, or when refreshing it right away works (which shows the
@@ -117,6 +123,8 @@ def login(
         http: See ``LoginOptions.http``.
         token_storage: See ``LoginOptions.token_storage``.
         token_export: See ``LoginOptions.token_export``.
+        new_session: See ``LoginOptions.new_session``.
+        sso_endpoint_url: See ``LoginOptions.sso_endpoint_url``.
     """
     options = LoginOptions.from_keywords(
         options,
@@ -134,8 +142,11 @@ def login(
         http=http,
         token_storage=token_storage,
         token_export=token_export,
+        new_session=new_session,
+        sso_endpoint_url=sso_endpoint_url,
     )
     resolve_login_flow(options.flow)  # a bad REFRESHABLE_SSO_LOGIN_FLOW fails before anything
+    force = force or options.new_session
     if not force:
         cached = _valid_cached_token(start_url, sso_region, sso_session_name, min_valid, options)
         if cached is not None:
@@ -252,6 +263,8 @@ def logout(
         oidc_endpoint_url: See ``LoginOptions.oidc_endpoint_url``.
         http: See ``LoginOptions.http``.
         token_storage: See ``LoginOptions.token_storage``.
+        new_session: See ``LoginOptions.new_session``.
+        sso_endpoint_url: See ``LoginOptions.sso_endpoint_url``.
     """
     options = LoginOptions.from_keywords(
         options,

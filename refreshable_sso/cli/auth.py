@@ -15,8 +15,10 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from refreshable_sso import _clock
 from refreshable_sso.cli._progress import waiting
 from refreshable_sso.errors import LoginError, ProfileError, RefreshableSSOError
 
@@ -77,6 +79,13 @@ def register(subparsers: Any) -> None:
     )
     login_parser.add_argument(
         "--force", action="store_true", help="sign in even if the cached token is still valid"
+    )
+    login_parser.add_argument(
+        "--new-session",
+        action="store_true",
+        help="end the current sign-in session first (sso:Logout), so this sign-in starts a new "
+        "one with its full duration; without it, a sign-in in a browser that is still signed "
+        "in to the AWS access portal joins that session and ends when it ends",
     )
     login_parser.add_argument(
         "--timeout",
@@ -237,12 +246,14 @@ def _login(args: argparse.Namespace) -> int:
     from refreshable_sso.tokens.login_options import LoginOptions
 
     target = resolve_sign_in(args)
-    before = None if args.force else _cached_access_token(target)
+    before = None if args.force or args.new_session else _cached_access_token(target)
     chosen: dict[str, Any] = {}
     if target.scopes:
         chosen["scopes"] = target.scopes
     if args.use_device_code:
         chosen["flow"] = "device"
+    if args.new_session:
+        chosen["new_session"] = True
     storage = args.storage or target.token_storage
     export = args.export or target.token_export
     options = LoginOptions(
@@ -252,6 +263,7 @@ def _login(args: argparse.Namespace) -> int:
         token_export=export,
         **chosen,
     )
+    started = _clock.now()
     try:
         token = login(
             target.start_url,
@@ -274,6 +286,7 @@ def _login(args: argparse.Namespace) -> int:
         )
     else:
         print(f"Signed in to {who}; the token is valid until {until}.")
+        print(_session_line(target, token, started, args.new_session))
     if args.storage is not None or args.export is not None:
         _remember_storage(target, args.storage or storage or "file", export)
     return 0
@@ -310,6 +323,22 @@ def _remember_storage(target: SignIn, storage: str, export: str | None) -> None:
     if document.set_section(section, values):
         document.write()
         print(f"Remembered token storage {storage!r} in [{section}] of {path}.")
+
+
+def _session_line(target: SignIn, token: Any, started: datetime, new_session: bool) -> str:
+    """Whether the sign-in started a new sign-in session or joined the live one (IAM
+    Identity Center binds an approval to the browser's portal session)."""
+    from refreshable_sso.tokens.store import TokenCache
+
+    began = TokenCache(target.start_url, target.sso_session_name).signed_in_at(token)
+    if began is not None and began >= started - timedelta(seconds=1):  # whole seconds
+        how = " after ending the old one (sso:Logout)" if new_session else ""
+        return f"Started a new sign-in session{how}: it lasts the full session duration."
+    when = f" that began at {began.isoformat()}" if began is not None else ""
+    return (
+        f"This sign-in may have joined the sign-in session{when}, which keeps its end; "
+        "--new-session starts a new one."
+    )
 
 
 _REJECTED_CODES = (

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +271,54 @@ def file_modes(ctx: DoctorContext) -> list[Finding]:
             ok("file modes", "token and credential files are private (0600, 0700 dirs)")
         )
     return findings
+
+
+def sign_in_end(ctx: DoctorContext, duration: int | None) -> Finding | None:
+    """When this sign-in ends, and whether a re-login would move that end.
+
+    IAM Identity Center binds an approval to the browser's live portal session, so a re-login
+    inside it keeps the end; only ``sso:Logout`` first (``login --new-session``, or a session's
+    ``relogin_ahead``) starts a new session. The start is known from our own sign-in record.
+    """
+    from refreshable_sso.errors import CacheFileError
+    from refreshable_sso.tokens.store import TokenCache
+
+    target = ctx.sso_target()
+    if target is None or not target.start_url:
+        return None
+    cache = TokenCache(target.start_url, target.sso_session, ctx.sso_cache)
+    try:
+        stored = cache.load()
+    except CacheFileError:
+        return None
+    if stored is None:
+        return None
+    began = cache.signed_in_at(stored)
+    new = f"refreshable-sso login --new-session {_login_args(target)}"
+    if began is None:
+        return ok(
+            "sign-in end",
+            "when this sign-in began is not known (the token came from another tool, e.g. "
+            "`aws sso login`), so its end cannot be told; a re-login inside a live portal "
+            "session would keep that end",
+            f"to start a new session with its full duration: {new}",
+        )
+    if duration is None:
+        return ok(
+            "sign-in end",
+            f"this sign-in began at {began.isoformat()}; set sso_session_duration (your "
+            "administrator's setting, 8h by default) to know when it ends",
+            f"a re-login inside it keeps its end; {new} starts a new session",
+        )
+    end = began + timedelta(seconds=duration)
+    when = "ended" if end <= _now() else f"ends {_left(end)}"
+    return ok(
+        "sign-in end",
+        f"this sign-in began at {began.isoformat()} and {when} ({end.isoformat()})",
+        "a re-login inside this portal session joins it and keeps that end (IAM Identity "
+        f"Center's rule); {new} ends it first (sso:Logout) and starts a new one",
+    )
+
+
+def _login_args(target: SSOTarget) -> str:
+    return f"--sso-session {target.sso_session}" if target.sso_session else "--profile NAME"

@@ -221,8 +221,15 @@ def shadowed_credential_process(ctx: DoctorContext) -> Finding | None:
     )
 
 
-def session_duration(ctx: DoctorContext) -> Finding | None:
-    """The sign-in's ``sso_session_duration`` (ours), read defensively from either section."""
+def session_duration_seconds(ctx: DoctorContext) -> int | None:
+    """The sign-in's ``sso_session_duration`` in seconds, when it is set and valid."""
+    raw, _where = _duration_setting(ctx)
+    seconds = _duration_seconds(raw) if raw is not None else None
+    return seconds if seconds is not None and 900 <= seconds <= 90 * 86400 else None
+
+
+def _duration_setting(ctx: DoctorContext) -> tuple[str | None, str]:
+    """(the raw ``sso_session_duration``, the section it was read from), from either section."""
     target = ctx.sso_target()
     raw, where = None, ""
     for label, section in (
@@ -235,16 +242,26 @@ def session_duration(ctx: DoctorContext) -> Finding | None:
         value = section.get(SESSION_DURATION_KEY)
         if value is not None and raw is None:
             raw, where = str(value), label
+    return raw, where
+
+
+def _duration_seconds(raw: str) -> int | None:
+    match = _DURATION.match(raw)
+    return None if match is None else int(match[1]) * _UNIT[match[2]]
+
+
+def session_duration(ctx: DoctorContext) -> Finding | None:
+    """The sign-in's ``sso_session_duration`` (ours), read defensively from either section."""
+    raw, where = _duration_setting(ctx)
     if raw is None:
         return None
-    match = _DURATION.match(raw)
-    if match is None:
+    seconds = _duration_seconds(raw)
+    if seconds is None:
         return warn(
             "session duration",
             f"{where} {SESSION_DURATION_KEY} = {raw!r} is not a duration",
             fix=f"{SESSION_DURATION_KEY} = 28800   (seconds; or 8h, 90d)",
         )
-    seconds = int(match[1]) * _UNIT[match[2]]
     if not 900 <= seconds <= 90 * 86400:
         return warn(
             "session duration",

@@ -54,6 +54,9 @@ def check(
             if single is not None:
                 findings.append(single)
         findings += cache_checks.token(ctx)
+        end = cache_checks.sign_in_end(ctx, config_checks.session_duration_seconds(ctx))
+        if end is not None:
+            findings.append(end)
         credentials = cache_checks.role_credentials(ctx)
         if credentials is not None:
             findings.append(credentials)

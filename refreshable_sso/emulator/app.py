@@ -288,8 +288,15 @@ class Emulator:
         ]
 
     # -- acting as the signed-in person ------------------------------------------------------
-    def sign_in(self, user_name: str | None = None) -> dict[str, str]:
-        """A refreshable token in AWS CLI cache format, as if ``aws sso login`` had just run."""
+    def sign_in(self, user_name: str | None = None, new_session: bool = True) -> dict[str, str]:
+        """A refreshable token in AWS CLI cache format, as if ``aws sso login`` had just run.
+
+        :param user_name: who signs in (the directory's default user when None).
+        :param new_session: True (the default): the person authenticates at the portal, which
+            starts a new portal session with a full ``session_ttl`` (and makes it the user's
+            live one). False: bind to the user's live portal session, as an approval in the
+            same browser does, starting one only when none lives.
+        """
         if user_name is not None and self.directory.user(user_name) is None:
             raise ConfigurationError(
                 f"sign_in(user_name={user_name!r}): no such user in the directory"
@@ -297,7 +304,7 @@ class Emulator:
         client = self._authority.register_client(
             "refreshable-sso-emulator", scopes=(REFRESH_SCOPE,)
         )
-        session = self._authority.start_session(user_name)
+        session = self._authority.portal_session(user_name, sign_in=new_session)
         issued = self._authority.issue_tokens(client, session, client.scopes)
         assert issued.refresh_token is not None
         return {
@@ -324,9 +331,21 @@ class Emulator:
             cache_file.write(token)
         return path
 
-    def approve(self, user_code: str, user_name: str | None = None) -> None:
-        """Approve a pending device authorization (as if the person clicked Approve)."""
-        if not self._authority.decide_device(user_code, approve=True, user_name=user_name):
+    def approve(self, user_code: str, user_name: str | None = None, sign_in: bool = False) -> None:
+        """Approve a pending device authorization (as if the person clicked Approve).
+
+        As in IAM Identity Center, the approval binds to the user's live portal session, so the
+        tokens it leads to end when that session ends; only when none lives (past its end, or
+        after ``sso:Logout``) does the person sign in first, which starts a new session.
+
+        :param user_code: the code the device flow showed.
+        :param user_name: who approves (the directory's default user when None).
+        :param sign_in: the person authenticates anyway (another browser, cleared cookies):
+            a new portal session with a full ``session_ttl``.
+        """
+        if not self._authority.decide_device(
+            user_code, approve=True, user_name=user_name, sign_in=sign_in
+        ):
             raise ConfigurationError(
                 f"No pending device authorization with user code {user_code!r}"
             )
@@ -346,24 +365,43 @@ class Emulator:
         """Ids of PKCE ``/authorize`` requests nobody has answered yet."""
         return self._authority.pending_authorizations()
 
-    def approve_authorization(self, request_id: str | None = None) -> str:
+    def approve_authorization(self, request_id: str | None = None, sign_in: bool = False) -> str:
         """Approve a pending PKCE request (the only/oldest one by default); returns the
-        redirect location the browser would be sent to (``redirect_uri?code=..&state=..``)."""
-        return self._decide_authorization(request_id, approve=True)
+        redirect location the browser would be sent to (``redirect_uri?code=..&state=..``).
+
+        The approval binds to the user's live portal session as :meth:`approve` does;
+        ``sign_in`` makes the person authenticate anew (a new session)."""
+        return self._decide_authorization(request_id, approve=True, sign_in=sign_in)
 
     def deny_authorization(self, request_id: str | None = None) -> str:
         """Deny a pending PKCE request; returns ``redirect_uri?error=access_denied&state=..``."""
         return self._decide_authorization(request_id, approve=False)
 
-    def _decide_authorization(self, request_id: str | None, approve: bool) -> str:
+    def _decide_authorization(
+        self, request_id: str | None, approve: bool, sign_in: bool = False
+    ) -> str:
         pending = self._authority.pending_authorizations()
         rid = request_id or (pending[0] if pending else "")
-        location = self._authority.decide_authorization(rid, approve)
+        location = self._authority.decide_authorization(rid, approve, sign_in=sign_in)
         if location is None:
             raise ConfigurationError(
                 f"No pending authorization request {request_id or ''!r}".strip()
             )
         return location
+
+    def portal_session_end(self, user_name: str | None = None) -> datetime | None:
+        """When the user's live portal session ends (None when none lives): the end every
+        token approved in it shares, which a re-approval does not move."""
+        session = self._authority.live_portal_session(user_name)
+        return None if session is None else datetime.fromtimestamp(session.expires_at, timezone.utc)
+
+    def session_end_of(self, access_token: str) -> datetime | None:
+        """When the sign-in session behind ``access_token`` ends (None: unknown, expired,
+        revoked, or its session ended)."""
+        session = self._authority.session_for_access_token(access_token)
+        if session is None or not session.active(self.clock.now()):
+            return None
+        return datetime.fromtimestamp(session.expires_at, timezone.utc)
 
     def end_sign_in_sessions(self, revoke_access_tokens: bool = False) -> int:
         """End every sign-in session now: refreshing answers InvalidGrantException. Access

@@ -102,6 +102,12 @@ class Authority:
 
     # -- sessions and tokens ---------------------------------------------------------------
     def start_session(self, user_name: str | None = None) -> SignInSession:
+        """A new portal session with a full ``session_ttl``: the person authenticated.
+
+        It becomes the user's live portal session (the one later approvals bind to). A
+        session it replaces is not ended: tokens already bound to it refresh until its own end,
+        as with two browsers.
+        """
         now = self.clock.now()
         session = SignInSession(
             session_id=str(uuid.uuid4()),
@@ -111,8 +117,29 @@ class Authority:
         )
         with self.store.lock:
             self.store.sessions[session.session_id] = session
+            self.store.portal_sessions[session.user_name] = session.session_id
             self._inserted()
         return session
+
+    def live_portal_session(self, user_name: str | None = None) -> SignInSession | None:
+        """The user's portal session if it still lives (not past its end, not logged out)."""
+        name = user_name or self.directory.default_user.user_name
+        now = self.clock.now()
+        with self.store.lock:
+            session = self.store.sessions.get(self.store.portal_sessions.get(name, ""))
+            return session if session is not None and session.active(now) else None
+
+    def portal_session(self, user_name: str | None = None, sign_in: bool = False) -> SignInSession:
+        """The session an approval binds to, as IAM Identity Center does it.
+
+        While the user's portal session lives, approving another device code or PKCE request
+        needs no authentication and binds to it: the new tokens end when it ends. Past its end,
+        after ``sso:Logout``, or with ``sign_in`` (the person authenticates anyway, e.g. in
+        another browser), the person signs in first, which starts a new session.
+        """
+        with self.store.lock:
+            live = None if sign_in else self.live_portal_session(user_name)
+            return live if live is not None else self.start_session(user_name)
 
     def issue_tokens(
         self, client: Client, session: SignInSession, scopes: tuple[str, ...]
@@ -140,6 +167,19 @@ class Authority:
             expires_at=expires_at,
             refresh_token=refresh.token if refresh else None,
         )
+
+    def bound_session(self, session_id: str | None, user_name: str | None) -> SignInSession:
+        """The portal session an approval bound to, for the token it leads to.
+
+        If that session ended between the approval and the token (its end came, or a Logout),
+        the person in the browser would be asked to sign in again: the user's live portal
+        session, or a new one.
+        """
+        with self.store.lock:
+            session = self.store.sessions.get(session_id or "")
+            if session is not None and session.active(self.clock.now()):
+                return session
+            return self.portal_session(user_name)
 
     def session_for_access_token(self, token: str | None) -> SignInSession | None:
         """The live session behind an access token, or None if the token is unknown,
@@ -186,9 +226,12 @@ class Authority:
         return True
 
     # -- device authorizations ---------------------------------------------------------------
-    def decide_device(self, user_code: str, approve: bool, user_name: str | None = None) -> bool:
+    def decide_device(
+        self, user_code: str, approve: bool, user_name: str | None = None, sign_in: bool = False
+    ) -> bool:
         """Approve or deny a pending device authorization; False if the code is unknown,
-        expired or already decided."""
+        expired or already decided. An approval binds to the user's portal session
+        (:meth:`portal_session`; ``sign_in`` makes the person authenticate anew)."""
         code = user_code.strip().upper()
         with self.store.lock:
             auth = self.store.device_by_user_code.get(code)
@@ -196,6 +239,8 @@ class Authority:
                 return False
             auth.status = "approved" if approve else "denied"
             auth.user_name = user_name or self.directory.default_user.user_name
+            if approve:
+                auth.session_id = self.portal_session(auth.user_name, sign_in).session_id
             return True
 
     def device_status(self, user_code: str) -> str | None:
@@ -217,10 +262,15 @@ class Authority:
 
     # -- PKCE authorization requests -------------------------------------------------------
     def decide_authorization(
-        self, request_id: str, approve: bool, user_name: str | None = None
+        self,
+        request_id: str,
+        approve: bool,
+        user_name: str | None = None,
+        sign_in: bool = False,
     ) -> str | None:
         """Approve (issuing a one-use code) or deny a pending ``/authorize`` request.
-        Returns the redirect location, or None if the request is unknown/expired/decided."""
+        Returns the redirect location, or None if the request is unknown/expired/decided.
+        An approval binds to the user's portal session (:meth:`portal_session`)."""
         with self.store.lock:
             req = self.store.authorizations.get(request_id)
             if req is None or req.status != "pending" or self.clock.now() >= req.expires_at:
@@ -230,6 +280,7 @@ class Authority:
                 req.status = "denied"
                 return callback_location(req.redirect_uri, error="access_denied", state=req.state)
             req.status = "approved"
+            req.session_id = self.portal_session(req.user_name, sign_in).session_id
             req.code = new_secret("code-", 32)
             # The code lives from approval on, not from the /authorize call.
             req.expires_at = self.clock.now() + self.settings.authorization_code_ttl

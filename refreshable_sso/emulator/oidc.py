@@ -245,8 +245,9 @@ class OIDCService:
             if auth.status == "pending":
                 raise _err("AuthorizationPendingException", "Authorization is still pending")
             auth.status = "consumed"
-            user_name = auth.user_name
-        session = self.authority.start_session(user_name)
+            session = self.authority.bound_session(auth.session_id, auth.user_name)
+            if not session.active(now):
+                raise _err("InvalidGrantException", "The sign-in session has ended; sign in again")
         return self.authority.issue_tokens(client, session, client.scopes)
 
     def _refresh_grant(self, client: Client, data: dict[str, Any]) -> IssuedTokens:
@@ -291,7 +292,8 @@ class OIDCService:
                     "InvalidGrantException", "codeVerifier does not match the code challenge"
                 )
             req.status = "consumed"
-            user_name = req.user_name
             scopes = req.scopes or client.scopes
-        session = self.authority.start_session(user_name)
+            session = self.authority.bound_session(req.session_id, req.user_name)
+            if not session.active(now):
+                raise _err("InvalidGrantException", "The sign-in session has ended; sign in again")
         return self.authority.issue_tokens(client, session, scopes)

@@ -7,6 +7,7 @@ Approve/Deny are ordinary form posts, so any browser (or ``urllib``) can drive t
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from html import escape
 from urllib.parse import parse_qsl
@@ -70,15 +71,39 @@ class Pages:
                 'or already used.</p><p><a href="/device">Enter another code</a></p>',
                 404,
             )
-        user = escape(self.authority.directory.default_user.user_name)
+        who, approve = self._portal_status()
         return _page(
             "Authorize request",
-            f"<p>Signed in as <b>{user}</b>. An application asks to access your AWS accounts.</p>"
+            f"{who}<p>An application asks to access your AWS accounts.</p>"
             f'<p>Confirm that it shows this code: <code id="user-code">{escape(user_code)}</code></p>'
             '<form method="post" action="/device">'
             f'<input type="hidden" name="user_code" value="{escape(user_code)}">'
-            '<button type="submit" name="decision" value="approve" id="approve">Approve</button>'
+            f'<button type="submit" name="decision" value="approve" id="approve">{approve}</button>'
             '<button type="submit" name="decision" value="deny" id="deny">Deny</button></form>',
+        )
+
+    def _portal_status(self) -> tuple[str, str]:
+        """The page's "who is signed in" line and its approve button's label.
+
+        While the user's portal session lives, approving needs no sign-in and the new tokens
+        end with that session (the line says when). Without one, approving signs the person in
+        first: a visible step that starts a new session.
+        """
+        user = escape(self.authority.directory.default_user.user_name)
+        session = self.authority.live_portal_session()
+        if session is not None:
+            ends = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(session.expires_at))
+            return (
+                f'<p id="portal-session">Signed in as <b>{user}</b>; this portal session ends '
+                f'at <span id="session-end">{ends}</span>.</p>',
+                "Approve",
+            )
+        hours = self.authority.settings.session_ttl / 3600
+        return (
+            f'<p id="sign-in">You are not signed in to the AWS access portal. Approving signs '
+            f"you in as <b>{user}</b> first, which starts a new portal session of "
+            f"{hours:g} h.</p>",
+            "Sign in, then Approve",
         )
 
     def device_decision(self, request: Request) -> Response:
@@ -144,15 +169,15 @@ class Pages:
             location = self.authority.decide_authorization(req.request_id, approve=True)
             assert location is not None
             return Response.redirect(location)
-        user = escape(self.authority.directory.default_user.user_name)
+        who, approve = self._portal_status()
         return _page(
             "Allow access?",
-            f"<p>Signed in as <b>{user}</b>.</p>"
+            f"{who}"
             f'<p>The application <b id="client-name">{escape(client.client_name)}</b> asks to '
             f"access your AWS accounts ({escape(' '.join(scopes))}).</p>"
             '<form method="post" action="/authorize">'
             f'<input type="hidden" name="request_id" value="{escape(req.request_id)}">'
-            '<button type="submit" name="decision" value="approve" id="approve">Approve</button>'
+            f'<button type="submit" name="decision" value="approve" id="approve">{approve}</button>'
             '<button type="submit" name="decision" value="deny" id="deny">Deny</button></form>',
         )
 

@@ -70,6 +70,7 @@ class DeviceAuthorization:
     interval: float
     status: str = "pending"  # pending | approved | denied | consumed
     user_name: str | None = None
+    session_id: str | None = None  # the portal session the approval bound to
     last_poll: float | None = None
 
 
@@ -87,6 +88,7 @@ class AuthorizationRequest:
     status: str = "pending"  # pending | approved | denied | consumed
     code: str | None = field(default=None, repr=False)
     user_name: str | None = None
+    session_id: str | None = None  # the portal session the approval bound to
 
 
 @dataclass
@@ -126,6 +128,9 @@ class Store:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     clients: dict[str, Client] = field(default_factory=dict)
     sessions: dict[str, SignInSession] = field(default_factory=dict)
+    # user name -> id of the user's portal session, the one the browser keeps: an approval
+    # binds to it without asking the person to authenticate while it lives
+    portal_sessions: dict[str, str] = field(default_factory=dict)
     device_by_code: dict[str, DeviceAuthorization] = field(default_factory=dict, repr=False)
     device_by_user_code: dict[str, DeviceAuthorization] = field(default_factory=dict)
     authorizations: dict[str, AuthorizationRequest] = field(default_factory=dict)
@@ -146,6 +151,9 @@ class Store:
         cutoff = now - grace
         live_sessions = {sid for sid, sess in self.sessions.items() if sess.expires_at > cutoff}
         self.sessions = {sid: sess for sid, sess in self.sessions.items() if sid in live_sessions}
+        self.portal_sessions = {
+            user: sid for user, sid in self.portal_sessions.items() if sid in live_sessions
+        }
         self.access_tokens = {k: a for k, a in self.access_tokens.items() if a.expires_at > now}
         self.refresh_tokens = {
             k: r for k, r in self.refresh_tokens.items() if r.session_id in live_sessions

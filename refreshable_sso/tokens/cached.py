@@ -172,11 +172,18 @@ class CachedTokenProvider:
                 raise self._login_required(self._why_absent())
             if not self._in_window(token):
                 return self._issue(token)
-            if not token.expires_within(0) and self._paused(token):
+            if not token.expires_within(0) and (self._paused(token) or self.cache.replacing):
                 return self._issue(token)
             stale: SSOToken | None = token
         else:
             stale = self._last_issued
+            if self.cache.replacing:
+                # The server refused our token because our own sign-in has just ended its
+                # session (sso:Logout): its refresh token is dead too. Wait for the new one.
+                self.cache.wait_replaced(self._lock_timeout)
+                token = self._read()
+                if token is not None and token is not stale and not token.expires_within(0):
+                    return self._issue(token)
         try:
             with self.cache.lock(self._lock_timeout):
                 return self._refresh_locked(stale, force_refresh)
@@ -261,6 +268,8 @@ class CachedTokenProvider:
             return self._issue(token)
 
         usable = not force and not token.expires_within(0)
+        if usable and self.cache.replacing:  # our sign-in is ending its session (see above)
+            return self._issue(token)
         if not token.can_refresh():
             if usable:
                 return self._issue(token)

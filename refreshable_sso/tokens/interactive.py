@@ -10,6 +10,7 @@ cache the AWS CLI and botocore share, so one sign-in serves ``aws``, plain boto3
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -21,13 +22,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from refreshable_sso import _aws, _clock
 from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import (
     CacheFileError,
     ConfigurationError,
     LoginCancelledError,
+    LoginRequiredError,
     LoginTimeoutError,
+    TokenProviderError,
 )
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.login_options import (
@@ -430,6 +435,9 @@ class InteractiveTokenProvider:
         )
         self._lock = threading.RLock()  # one login at a time per provider object
         self._clock: Callable[[], float] = _clock.monotonic
+        #: Whether the last login began a new sign-in session (True), or may have joined the
+        #: portal session already live in the person's browser (False); None before any.
+        self.last_login_new_session: bool | None = None
 
     @property
     def client(self) -> SSOOIDCClient:
@@ -443,22 +451,50 @@ class InteractiveTokenProvider:
                     return cached
             return self.login()
 
-    def login(self) -> SSOToken:
+    def login(self, *, new_session: bool | None = None) -> SSOToken:
         """Sign the person in now (whatever the cache holds), store and return the token.
 
         A ``cancel_event`` that is set cancels this and every later login until it is cleared.
+
+        In IAM Identity Center an approval in a browser whose portal session still lives joins
+        that session: the new tokens end when it ends. So the sign-in record (when the session
+        began, which ``sign_in_expires_at`` counts from) moves only when a new session surely
+        began: after ``sso:Logout`` (``new_session``), or when the token it replaces had
+        already outlived its session (its access token expired: they never outlive one).
+        Otherwise the earlier record is kept, the safe side.
+
+        Args:
+            new_session: End the current session first (``sso:Logout``), so this sign-in
+                starts a new one with the full duration. None: ``options.new_session``.
         """
+        fresh = self.options.new_session if new_session is None else new_session
         with self._lock:
             waiter = self.new_wait()
             who = self.sso_session_name or self.start_url
-            logger.info("starting %s for %s", self.flow_description, who)
-            try:
-                token = self._login(waiter)
-            except KeyboardInterrupt as exc:
-                raise LoginCancelledError(
-                    f"{self.flow_description} was cancelled (Ctrl-C)"
-                ) from exc
-            self.store(token)
+            previous = self._stored()
+            replacing = self.token_cache.replacing_sign_in() if fresh else contextlib.nullcontext()
+            with replacing:
+                if fresh:
+                    self.end_current_session()
+                # the earliest moment a session this login starts can have begun (safe side)
+                started = _clock.now()
+                logger.info("starting %s for %s", self.flow_description, who)
+                try:
+                    token = self._login(waiter)
+                except KeyboardInterrupt as exc:
+                    raise LoginCancelledError(
+                        f"{self.flow_description} was cancelled (Ctrl-C)"
+                    ) from exc
+                joined_maybe = (
+                    not fresh
+                    and previous is not None
+                    and previous.refresh_token is not None
+                    and previous.expires_at > started
+                )
+                self.last_login_new_session = not joined_maybe
+                self.store(
+                    token, session_started=None if joined_maybe else started, previous=previous
+                )
         logger.info(
             "%s for %s complete; token valid until %s",
             self.flow_description,
@@ -502,11 +538,83 @@ class InteractiveTokenProvider:
             registration_expires_at=registration.expires_at,
         )
 
-    def store(self, token: SSOToken) -> None:
-        """Write the token where ``aws``, botocore and our sessions look for it."""
+    def end_current_session(self) -> bool:
+        """End the sign-in session behind the cached token with ``sso:Logout``.
+
+        The token is refreshed first if it has expired but can be refreshed. Role credentials
+        already issued keep working until their own expiry (the service does not revoke them).
+        Returns True when IAM Identity Center ended a session; False when there was no usable
+        token (the session has ended, or was never ours to end) or it refused (logged).
+        """
+        from refreshable_sso.tokens.cached import CachedTokenProvider
+
+        reader = CachedTokenProvider(
+            self.start_url,
+            self.sso_region,
+            sso_session_name=self.sso_session_name,
+            cache_dir=self.options.cache_dir,
+            refresh_window=0.0,
+            oidc_endpoint_url=self.options.oidc_endpoint_url,
+            http=self.options.http,
+            token_cache=self.options.token_cache,
+        )
+        who = self.sso_session_name or self.start_url
+        try:
+            token = reader.get_token()
+        except (LoginRequiredError, TokenProviderError, CacheFileError) as exc:
+            logger.info("no sign-in session of %s to end: %s", who, exc)
+            return False
+        client = _aws.sso_client(
+            self.sso_region, endpoint_url=self.options.sso_endpoint_url, http=self.options.http
+        )
+        try:
+            client.logout(accessToken=token.access_token.get_secret_value())
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning(
+                "IAM Identity Center did not end the sign-in session of %s (%s); the new "
+                "sign-in may join it and end when it ends",
+                who,
+                _aws.error_message(exc) or type(exc).__name__,
+            )
+            return False
+        logger.warning("ended the sign-in session of %s (sso:Logout) to start a new one", who)
+        return True
+
+    def can_reach_a_person(self) -> bool:
+        """Whether a sign-in can reach someone: a prompt callback, a browser opener, a
+        notifier of the caller's, or a terminal on stderr or stdin."""
+        options = self.options
+        if options.prompt_callback or options.browser_opener or options.notifier:
+            return True
+        return _is_terminal(sys.stderr) or _is_terminal(sys.stdin)
+
+    def _stored(self) -> SSOToken | None:
+        """The token the cache holds now (None: none, or unreadable)."""
+        try:
+            return self.token_cache.load()
+        except CacheFileError:
+            return None
+
+    def store(
+        self,
+        token: SSOToken,
+        *,
+        session_started: datetime | None = None,
+        previous: SSOToken | None = None,
+    ) -> None:
+        """Write the token where ``aws``, botocore and our sessions look for it.
+
+        Args:
+            token: What the sign-in produced.
+            session_started: When the new sign-in session began, if one surely did; None: the
+                sign-in may have joined the session of ``previous``, whose record is kept.
+            previous: The token this one replaces (its sign-in record may carry over).
+        """
         try:
             with self.token_cache.lock():
-                self.token_cache.save(token, signed_in=True)
+                self.token_cache.save(
+                    token, signed_in=True, session_started=session_started, previous=previous
+                )
         except CacheFileError as exc:
             # The person did sign in; losing the token now would make them do it again.
             logger.error(
@@ -547,3 +655,10 @@ __all__ = [
     "open_with_webbrowser",
     "resolve_login_flow",
 ]
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False

@@ -102,6 +102,13 @@ class LoginOptions(BaseModel):
             ``token_cache=``) that holds the token and the client registration in place of the
             files in ``cache_dir``: with it a sign-in writes nothing to disk. Left out of
             ``repr``.
+        new_session: End the current sign-in session first (``sso:Logout`` with the cached
+            token, refreshed first if needed), so the sign-in really starts a new session with
+            its full duration. Without it, an approval in a browser whose portal session still
+            lives joins that session and the end does not move (aws/aws-cli#9041).
+        sso_endpoint_url: The SSO portal endpoint ``sso:Logout`` is sent to for
+            ``new_session`` (e.g. the local emulator); None uses ``AWS_ENDPOINT_URL_SSO`` or
+            AWS's own.
         token_store: The very ``TokenCache`` the sign-in writes its token through, when
             someone else reads the same one (a session's token reader and login policy share
             one object with our sign-in). It must belong to the provider's start URL and
@@ -139,6 +146,8 @@ class LoginOptions(BaseModel):
     token_store: InstanceOf[TokenCache] | None = None
     token_storage: TokenStorageKind = "file"  # noqa: S105 (a storage kind)
     token_export: TokenExport = "short-lived"  # noqa: S105 (a mode name)
+    new_session: bool = False
+    sso_endpoint_url: str | None = None
 
     def __init__(self, **fields: Any) -> None:
         try:

@@ -357,6 +357,15 @@ class LoginPolicyProvider:
         if self.interactive is None:
             return None
         who = self.sso.sso_session_name or self.sso.start_url
+        if not self.can_reach_a_person():
+            # Ending the session (sso:Logout) is what makes a re-login extend it; with nobody
+            # to approve the new one, that would only end the job sooner.
+            logger.warning(
+                "the sign-in of %s ends soon, and nobody can be asked to sign in again (no "
+                "terminal, no prompt or login callback): keeping it to its end",
+                who,
+            )
+            return None
         with store_login_lock(self.token_cache, self.lock_timeout, who):
             if unless_changed_since is not None and self.current_sign_in() != unless_changed_since:
                 logger.info("%s was signed in again by another thread or process meanwhile", who)
@@ -364,7 +373,7 @@ class LoginPolicyProvider:
             logger.warning("signing in again for %s ahead of time (%s)", who, reason)
             self._tell(LoginEvent("started", self.sso.start_url, self.sso.sso_session_name, reason))
             try:
-                token = self.interactive.get_token(force_refresh=True)
+                token = self._sign_in_anew()
             except BaseException as exc:
                 self._tell(
                     LoginEvent(
@@ -382,6 +391,30 @@ class LoginPolicyProvider:
                 )
             )
             return token
+
+    #: A re-login ahead of the end first ends the current session (``sso:Logout``): only then
+    #: does IAM Identity Center start a new one with its full duration. False is the old
+    #: behaviour, a re-approval that joins the live session and leaves its end where it was.
+    RELOGIN_NEW_SESSION = True
+
+    def _sign_in_anew(self) -> SSOToken:
+        assert self.interactive is not None
+        if isinstance(self.interactive, InteractiveTokenProvider):
+            return self.interactive.login(new_session=self.RELOGIN_NEW_SESSION)
+        logger.warning(
+            "the sign-in provider %r cannot end the current session first; the new sign-in may "
+            "join it and end when it ends",
+            self.interactive,
+        )
+        return self.interactive.get_token(force_refresh=True)
+
+    def can_reach_a_person(self) -> bool:
+        """Whether a sign-in can reach someone to approve it: a login callback, or the
+        interactive provider's prompt callback, browser opener or terminal."""
+        if self.on_login is not None:
+            return True
+        reach = getattr(self.interactive, "can_reach_a_person", None)
+        return bool(reach()) if callable(reach) else True
 
     def current_sign_in(self) -> object:
         """When the stored sign-in happened, as recorded (changes when we sign in again)."""

@@ -7,9 +7,11 @@ do not know (botocore or a newer CLI may add some) are kept when we rewrite the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
-from collections.abc import MutableMapping
+import threading
+from collections.abc import Iterator, MutableMapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +94,9 @@ class TokenCache:
             # Our side record stays in this process, beside this mapping: never in the
             # caller's store, and never a file in the working directory.
             self._sign_in_record = private_file(mapping, record_path, "sign-in records")
+        # set while a sign-in of this process ends the session and replaces the token
+        self._replacing = 0
+        self._replaced = threading.Condition()
 
     def __repr__(self) -> str:
         who = (
@@ -148,20 +153,35 @@ class TokenCache:
         return token, version
 
     def save(
-        self, token: SSOToken, *, signed_in: bool = False, previous: SSOToken | None = None
+        self,
+        token: SSOToken,
+        *,
+        signed_in: bool = False,
+        previous: SSOToken | None = None,
+        session_started: datetime | None = None,
     ) -> None:
         """Write ``token`` atomically (0600), keeping keys of the old file that we do not know.
 
-        ``signed_in=True`` (an interactive sign-in just produced ``token``) records the sign-in
-        time in our side file; ``previous`` (the token a refresh replaced) carries an existing
-        record over to the rotated refresh token.
+        Args:
+            token: The token to store.
+            signed_in: An interactive sign-in just produced ``token``: our side file records
+                when its sign-in session began (``session_started``).
+            previous: The token ``token`` replaces: its record carries over to the rotated
+                refresh token (a refresh, or a sign-in that may have joined its session).
+            session_started: When a new sign-in session surely began (after ``sso:Logout``,
+                or once the old one had ended). None with ``signed_in``: the sign-in may have
+                joined the session of ``previous`` (IAM Identity Center binds an approval to
+                the browser's live portal session), so that record is kept, the earlier and
+                safe side; with no record to keep, now is recorded.
         """
         extras = self._unknown_keys()
         data: dict[str, Any] = {**token.to_cache_dict(), **extras}
         self._file.write(data)
         logger.debug("Saved SSO token to %s (expires %s)", self._file.label, data["expiresAt"])
         self._export_access_token(token)
-        if signed_in:
+        if signed_in and session_started is not None:
+            self._write_sign_in(session_started, token)
+        elif signed_in and (previous is None or self.signed_in_at(previous) is None):
             self._write_sign_in(_clock.now(), token)
         elif previous is not None:
             signed_in_at = self.signed_in_at(previous)
@@ -174,6 +194,31 @@ class TokenCache:
     def sign_in_record(self) -> Record:
         """Our side file: when the sign-in behind this token file happened."""
         return self._sign_in_record
+
+    @property
+    def replacing(self) -> bool:
+        """True while a sign-in in this process ends the session behind the stored token
+        (``sso:Logout``) and replaces it: that token's refresh token is dead, so readers keep
+        using what they have instead of refreshing it into an ``InvalidGrantException``."""
+        return self._replacing > 0
+
+    @contextlib.contextmanager
+    def replacing_sign_in(self) -> Iterator[None]:
+        """Mark a sign-in that ends the current session and replaces the token (nests)."""
+        with self._replaced:
+            self._replacing += 1
+        try:
+            yield
+        finally:
+            with self._replaced:
+                self._replacing -= 1
+                self._replaced.notify_all()
+
+    def wait_replaced(self, timeout: float) -> bool:
+        """Wait (real time: a sign-in waits on a person) until no sign-in of this process is
+        replacing the token; True if none is by then."""
+        with self._replaced:
+            return self._replaced.wait_for(lambda: self._replacing == 0, timeout)
 
     def signed_in_at(self, token: SSOToken | None) -> datetime | None:
         """When the sign-in that produced ``token`` happened; None when we do not know.

@@ -185,7 +185,12 @@ def test_a_mapping_backed_session_watches_its_own_sign_in(
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=SESSION_TTL)
     store: dict[str, Any] = {}
     session = session_for(
-        emu, token_cache=store, login="auto", login_flow="device", sso_session_duration=SESSION_TTL
+        emu,
+        token_cache=store,
+        login="auto",
+        login_flow="device",
+        sso_session_duration=SESSION_TTL,
+        on_login=lambda event: None,  # somebody to ask: a relogin ahead needs a person
     )
     assert session.whoami()["Account"] == emu.default_account_id  # signs in into the mapping
     policy = session._login_policy

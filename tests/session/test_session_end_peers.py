@@ -1,0 +1,114 @@
+"""The real AWS CLI v2 (Debian's ``awscli``) against the emulator's portal sessions.
+
+``aws sso login`` run inside a live portal session joins it, as with IAM Identity Center: the
+session's end does not move (aws/aws-cli#9041). Only our ``login --new-session`` moves it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from refreshable_sso import login
+from refreshable_sso.emulator import Emulator
+from tests.session.conftest import SSO_SESSION
+
+pytestmark = pytest.mark.peer
+
+AWS_CLI_V2 = Path("/usr/bin/aws")  # Debian's awscli package: the AWS CLI v2
+
+
+def _aws_cli_v2() -> Path:
+    if not os.access(AWS_CLI_V2, os.X_OK):
+        message = "the AWS CLI v2 is not installed (apt-get install awscli)"
+        if os.environ.get("CI"):
+            pytest.fail(message + " and CI is set: scripts/bootstrap installs it")
+        pytest.skip(message)
+    return AWS_CLI_V2
+
+
+def _oidc_endpoint_data(root: Path, url: str) -> Path:
+    """An ``AWS_DATA_PATH`` whose SSO-OIDC endpoint ruleset points at ``url``: the AWS CLI
+    2.9 predates ``AWS_ENDPOINT_URL_SSO_OIDC``, but its botocore reads data files there first."""
+    ruleset = {
+        "version": "1.0",
+        "parameters": {
+            "Region": {"builtIn": "AWS::Region", "required": False, "type": "String"},
+        },
+        "rules": [
+            {
+                "conditions": [],
+                "endpoint": {"url": url, "properties": {}, "headers": {}},
+                "type": "endpoint",
+            }
+        ],
+    }
+    folder = root / "sso-oidc" / "2019-06-10"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "endpoint-rule-set-1.json").write_text(json.dumps(ruleset), encoding="utf-8")
+    return root
+
+
+def _our_login(emu: Emulator, **options: Any) -> None:
+    login(
+        emu.start_url,
+        emu.region,
+        sso_session_name=SSO_SESSION,
+        use_device_code=True,
+        open_browser=False,
+        prompt_callback=lambda *args, **kwargs: None,
+        oidc_endpoint_url=emu.url,
+        sso_endpoint_url=emu.url,
+        timeout=60,
+        **options,
+    )
+
+
+def test_aws_sso_login_inside_a_live_session_keeps_its_end(
+    sso_emulator_factory: Any, isolated_aws_home: Path
+) -> None:
+    aws = _aws_cli_v2()
+    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=3600)
+    config = isolated_aws_home / ".aws" / "config"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f"[profile dev]\nsso_session = {SSO_SESSION}\nsso_account_id = {emu.default_account_id}\n"
+        f"sso_role_name = {emu.default_role_name}\nregion = {emu.region}\n\n"
+        f"[sso-session {SSO_SESSION}]\nsso_start_url = {emu.start_url}\n"
+        f"sso_region = {emu.region}\nsso_registration_scopes = sso:account:access\n",
+        encoding="utf-8",
+    )
+    _our_login(emu)
+    end = emu.portal_session_end()
+    assert end is not None
+    emu.clock.advance(1800)  # half-way through the session
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **emu.env(),
+        "HOME": str(isolated_aws_home),
+        "AWS_CONFIG_FILE": str(config),
+        "BROWSER": "true",
+        "AWS_DATA_PATH": str(_oidc_endpoint_data(isolated_aws_home / "aws-data", emu.url)),
+    }
+    ran = subprocess.run(
+        [str(aws), "sso", "login", "--sso-session", SSO_SESSION, "--no-browser"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
+    assert emu.calls("StartDeviceAuthorization") == 2  # the CLI really signed in
+    assert emu.portal_session_end() == end  # ... and joined the live session
+    _our_login(emu, new_session=True)
+    assert emu.calls("Logout") == 1
+    moved = emu.portal_session_end()
+    assert moved is not None
+    assert (moved - end).total_seconds() > 1700  # a new session, from now

@@ -1,0 +1,315 @@
+"""The sign-in's end as IAM Identity Center keeps it, against the emulator's portal sessions.
+
+An approval in a browser whose portal session lives joins it, so only ``sso:Logout`` first
+makes a re-login start a new session. These tests show that ``relogin_ahead`` and
+``login(new_session=True)`` do that, that the old behaviour (a re-login without Logout) does
+not move the end, and that ``sign_in_expires_at`` stays equal to the emulator's real end.
+All of it runs on the shared virtual clock: an hour-long session ends three times in seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from refreshable_sso import _clock, login
+from refreshable_sso._clock import OffsetClock
+from refreshable_sso.emulator import Emulator
+from refreshable_sso.tokens.policy import LoginEvent, LoginPolicyProvider
+from tests.cli.helpers import cli_here
+from tests.session.conftest import SSO_SESSION, session_for
+from tests.virtual_time import VirtualRun
+
+HOUR = 3600.0
+AHEAD = 600.0
+STEP = 40.0  # virtual seconds per step of a long run (2 steps < the 120 s mandatory window)
+
+
+def _login(emu: Emulator, **options: Any) -> None:
+    login(
+        emu.start_url,
+        emu.region,
+        sso_session_name=SSO_SESSION,
+        use_device_code=True,
+        open_browser=False,
+        prompt_callback=lambda *args, **kwargs: None,
+        oidc_endpoint_url=emu.url,
+        sso_endpoint_url=emu.url,
+        timeout=30,
+        **options,
+    )
+
+
+def _close(actual: datetime | None, expected: datetime | None, within: float = 2.0) -> bool:
+    return (
+        actual is not None
+        and expected is not None
+        and abs((actual - expected).total_seconds()) <= within
+    )
+
+
+def _long_run(
+    emu: Emulator, run: VirtualRun, session: Any, seconds: float
+) -> tuple[list[BaseException], int]:
+    """16 threads calling STS for ``seconds`` of virtual time; returns (failures, calls)."""
+    failures: list[BaseException] = []
+    calls = [0]
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker() -> None:
+        sts = session.client("sts", endpoint_url=emu.url)
+        while not stop.is_set():
+            try:
+                with run.iteration():
+                    sts.get_caller_identity()
+                with lock:
+                    calls[0] += 1
+            except BaseException as exc:
+                with lock:
+                    failures.append(exc)
+            stop.wait(0.005)
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    run.run(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    return failures, calls[0]
+
+
+def _session(emu: Emulator, events: list[LoginEvent]) -> Any:
+    return session_for(
+        emu,
+        region_name=emu.region,
+        login="auto",
+        login_flow="device",
+        sso_session_duration=HOUR,
+        relogin_ahead=timedelta(seconds=AHEAD),
+        advisory_timeout=300.0,
+        mandatory_timeout=120.0,
+        on_login=events.append,
+    )
+
+
+def test_relogin_ahead_starts_a_new_session_before_each_of_three_ends(
+    sso_emulator_factory: Any, shared_clock: OffsetClock
+) -> None:
+    emu: Emulator = sso_emulator_factory(
+        auto_approve=True, session_ttl=HOUR, role_credentials_ttl=900
+    )
+    _login(emu)
+    first_end = emu.portal_session_end()
+    events: list[LoginEvent] = []
+    session = _session(emu, events)
+    assert _close(session.sign_in_expires_at, first_end)
+    emu.reset_counters()
+    ends_seen: list[tuple[datetime | None, datetime | None]] = []
+
+    run = VirtualRun(shared_clock, step=STEP, max_span=2 * STEP, pause=0.002)
+    in_login: list[Any] = []
+
+    def sample(event: LoginEvent) -> None:
+        events.append(event)
+        if event.phase == "started":  # pace the clock on the sign-in too, as on each call
+            in_login.append(run.iteration())
+            in_login[-1].__enter__()
+        if event.phase == "completed":
+            in_login.pop().__exit__(None, None, None)
+            ends_seen.append((session.sign_in_expires_at, emu.portal_session_end()))
+
+    session._login_policy.on_login = sample  # type: ignore[union-attr]
+    # past the third end the first three sessions would have had (re-logins come every
+    # HOUR - AHEAD, so the fourth is still ahead)
+    failures, calls = _long_run(emu, run, session, 3 * HOUR + 120)
+    session.close()
+    assert failures == [], failures[:3]
+    assert calls > 300
+    # one Logout and one sign-in per end, and not a single refused refresh token
+    assert emu.calls("Logout") == 3
+    assert emu.calls("StartDeviceAuthorization") == 3
+    assert emu.errors("CreateToken").get("InvalidGrantException", 0) == 0
+    assert [event.phase for event in events] == ["started", "completed"] * 3
+    # each re-login really moved the end, and our prediction is the emulator's truth
+    assert len(ends_seen) == 3
+    for predicted, real in ends_seen:
+        # the same end, up to the virtual time a sign-in may span here (the run's max_span),
+        # and never later than the real one (the safe side)
+        assert predicted is not None
+        assert real is not None
+        assert timedelta(0) <= real - predicted <= timedelta(seconds=2 * STEP + 1)
+    reals = [real for _, real in ends_seen]
+    assert all(real is not None for real in reals)
+    assert first_end is not None
+    assert reals[0] > first_end + timedelta(seconds=HOUR / 2)  # type: ignore[operator]
+    assert reals[1] > reals[0] + timedelta(seconds=HOUR / 2)  # type: ignore[operator]
+    assert reals[2] > reals[1] + timedelta(seconds=HOUR / 2)  # type: ignore[operator]
+
+
+def test_a_relogin_without_a_new_session_does_not_move_the_end(
+    sso_emulator_factory: Any, shared_clock: OffsetClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old behaviour: a re-approval joins the live portal session. The job then dies at
+    the original end, which is why relogin_ahead ends the session first."""
+    monkeypatch.setattr(LoginPolicyProvider, "RELOGIN_NEW_SESSION", False)
+    emu: Emulator = sso_emulator_factory(
+        auto_approve=True, session_ttl=HOUR, role_credentials_ttl=900
+    )
+    _login(emu)
+    first_end = emu.portal_session_end()
+    events: list[LoginEvent] = []
+    session = _session(emu, events)
+    emu.reset_counters()
+    ends_seen: list[datetime | None] = []
+
+    def sample(event: LoginEvent) -> None:
+        events.append(event)
+        if event.phase == "completed":
+            ends_seen.append(emu.portal_session_end())
+
+    session._login_policy.on_login = sample  # type: ignore[union-attr]
+    run = VirtualRun(shared_clock, step=STEP, max_span=2 * STEP, pause=0.002)
+    # past the end, and past the lifetime of the role credentials held at the end
+    _long_run(emu, run, session, HOUR + 1200)
+    session.close()
+    assert emu.calls("Logout") == 0
+    # it did sign in again ahead of the end, but that sign-in joined the live session ...
+    assert ends_seen
+    assert ends_seen[0] == first_end
+    # ... so the end came anyway, and the job needed one more sign-in after it: the sign-in
+    # the relogin ahead exists to spare
+    assert emu.errors("CreateToken").get("InvalidGrantException", 0) >= 1
+    assert emu.calls("StartDeviceAuthorization") >= 2
+
+
+def test_login_new_session_logs_out_first_and_keeps_old_role_credentials(
+    sso_emulator_factory: Any, shared_clock: OffsetClock
+) -> None:
+    emu: Emulator = sso_emulator_factory(
+        auto_approve=True, session_ttl=HOUR, role_credentials_ttl=HOUR
+    )
+    _login(emu)
+    session = session_for(emu, region_name=emu.region, sso_session_duration=HOUR)
+    assert session.whoami()["Account"] == emu.default_account_id
+    old_credentials = session.get_credentials().get_frozen_credentials()
+    first_end = emu.portal_session_end()
+    assert _close(session.sign_in_expires_at, first_end)
+    shared_clock.advance(HOUR / 2)
+    _login(emu, force=True)  # a plain re-login inside the live session: joins it
+    assert emu.portal_session_end() == first_end
+    assert _close(session.sign_in_expires_at, first_end)  # the record did not move either
+    assert emu.calls("Logout") == 0
+    _login(emu, new_session=True)
+    assert emu.calls("Logout") == 1
+    new_end = emu.portal_session_end()
+    assert new_end is not None
+    assert first_end is not None
+    assert new_end > first_end + timedelta(seconds=HOUR / 2 - 5)
+    assert _close(session.sign_in_expires_at, new_end)
+    # role credentials issued before the Logout keep working until their own expiry
+    import boto3
+
+    sts = boto3.Session(
+        aws_access_key_id=old_credentials.access_key,
+        aws_secret_access_key=old_credentials.secret_key,
+        aws_session_token=old_credentials.token,
+        region_name=emu.region,
+    ).client("sts", endpoint_url=emu.url)
+    assert sts.get_caller_identity()["Account"] == emu.default_account_id
+    session.close()
+
+
+def test_nobody_to_ask_keeps_the_session_to_its_end(
+    sso_emulator_factory: Any, shared_clock: OffsetClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=HOUR)
+    _login(emu)
+    session = session_for(
+        emu,
+        region_name=emu.region,
+        login="auto",
+        login_flow="device",
+        sso_session_duration=HOUR,
+        relogin_ahead=timedelta(seconds=AHEAD),
+    )
+    policy = session._login_policy
+    assert policy is not None
+    assert not policy.can_reach_a_person()  # no terminal under pytest, no callback
+    assert policy.sign_in_again("ahead of the end") is None
+    assert emu.calls("Logout") == 0
+    assert emu.calls("StartDeviceAuthorization") == 1  # only our first login
+    assert "keeping it to its end" in caplog.text
+    session.close()
+
+
+def test_the_cli_says_whether_it_started_a_new_session(
+    sso_emulator_factory: Any, shared_clock: OffsetClock, isolated_aws_home: Any
+) -> None:
+    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=HOUR)
+    config = isolated_aws_home / ".aws" / "config"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f"[sso-session {SSO_SESSION}]\nsso_start_url = {emu.start_url}\n"
+        f"sso_region = {emu.region}\nsso_registration_scopes = sso:account:access\n",
+        encoding="utf-8",
+    )
+    env = {**emu.env()}
+    first = cli_here(
+        "login", "--sso-session", SSO_SESSION, "--use-device-code", "--no-browser", env=env
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Started a new sign-in session" in first.stdout
+    shared_clock.advance(600)
+    joined = cli_here(
+        "login",
+        "--sso-session",
+        SSO_SESSION,
+        "--use-device-code",
+        "--no-browser",
+        "--force",
+        env=env,
+    )
+    assert joined.returncode == 0, joined.stderr
+    assert "may have joined the sign-in session" in joined.stdout
+    fresh = cli_here(
+        "login",
+        "--sso-session",
+        SSO_SESSION,
+        "--use-device-code",
+        "--no-browser",
+        "--new-session",
+        env=env,
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    assert "Started a new sign-in session after ending the old one (sso:Logout)" in fresh.stdout
+    assert emu.calls("Logout") == 1
+    assert _clock.wall() > 0
+
+
+def test_doctor_tells_when_the_sign_in_ends_and_how_to_extend_it(
+    sso_emulator_factory: Any, shared_clock: OffsetClock, isolated_aws_home: Any
+) -> None:
+    from refreshable_sso.doctor.runner import check
+
+    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=HOUR)
+    config = isolated_aws_home / ".aws" / "config"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f"[profile dev]\nsso_session = {SSO_SESSION}\nsso_account_id = {emu.default_account_id}\n"
+        f"sso_role_name = {emu.default_role_name}\n\n"
+        f"[sso-session {SSO_SESSION}]\nsso_start_url = {emu.start_url}\n"
+        f"sso_region = {emu.region}\nsso_registration_scopes = sso:account:access\n"
+        "sso_session_duration = 3600\n",
+        encoding="utf-8",
+    )
+    _login(emu)
+    shared_clock.advance(600)
+    findings = {finding.check: finding for finding in check("dev", network=False).findings}
+    end = findings["sign-in end"]
+    assert "ends in 49 min" in end.summary or "ends in 50 min" in end.summary
+    assert "--new-session --sso-session corp" in " ".join(end.evidence)
