@@ -68,6 +68,8 @@ _REFUSED_BACKENDS = (
 )
 # A reader racing a writer that just replaced a split record looks again this many times.
 _READ_ATTEMPTS = 3
+#: Real seconds a reader waits before it believes an entry is absent (see ``_load``).
+_ABSENT_SETTLE_SECONDS = 0.02
 
 _FIX_MISSING = (
     "run inside a desktop session, or on a headless machine inside a D-Bus session with a "
@@ -253,9 +255,14 @@ class KeyringRecord:
 
     def _load(self) -> tuple[dict[str, Any] | None, RecordVersion | None, str | None]:
         """(object, version, problem): ``problem`` says why stored content is unusable."""
-        for _ in range(_READ_ATTEMPTS):
+        for attempt in range(_READ_ATTEMPTS):
             head = self._get(self.entry)
             if head is None:
+                if attempt == 0:
+                    # A backend may replace an item as delete + create (nothing promises it
+                    # atomic): a reader in between would see none. Look once more.
+                    _clock.SYSTEM.sleep(_ABSENT_SETTLE_SECONDS)
+                    continue
                 return None, None, None
             text, problem = self._joined(head)
             if problem == "a part is missing":  # a writer replaced it meanwhile: look again
