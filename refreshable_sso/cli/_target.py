@@ -143,7 +143,7 @@ def build_sessions(args: argparse.Namespace, **overrides: Any) -> dict[str, SSOR
                 )
             sessions[name] = session
         return sessions
-    from refreshable_sso.cli.auth import resolve_sign_in
+    from refreshable_sso.cli._sign_in import resolve_sign_in
 
     missing = [
         flag

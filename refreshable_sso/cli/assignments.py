@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from refreshable_sso.cli.auth import add_sign_in_arguments, resolve_sign_in
+from refreshable_sso.cli._sign_in import add_sign_in_arguments, resolve_sign_in
 from refreshable_sso.errors import ConfigurationError
 
 

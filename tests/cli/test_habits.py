@@ -126,9 +126,9 @@ def test_building_the_parser_imports_nothing_heavy() -> None:
 
 
 def test_the_login_flow_variable_named_in_help_is_the_real_one() -> None:
-    from refreshable_sso.cli import auth
+    from refreshable_sso.cli import login as login_command
 
-    assert auth.LOGIN_FLOW_ENV == LOGIN_FLOW_ENV
+    assert login_command.LOGIN_FLOW_ENV == LOGIN_FLOW_ENV
 
 
 def test_main_leaves_logging_as_it_found_it(capsys: object) -> None:

@@ -1,9 +1,10 @@
-"""``refreshable-sso accounts`` and ``refreshable-sso roles``: what a sign-in can reach.
+"""What ``refreshable-sso accounts`` and ``refreshable-sso roles`` share: naming the sign-in,
+reading its cached token as a session would, stating the waits, and printing rows as an aligned
+table (or one JSON array with ``--json``).
 
 The sign-in is named as for ``login``: ``--profile``, ``--sso-session`` (from ``~/.aws/config``)
 or ``--start-url`` with ``--sso-region`` (else ``$AWS_PROFILE``, then ``default``). The cached
-token is used (and refreshed) exactly as a session would; nothing here logs in. Rows are
-printed as an aligned table with a header; ``--json`` prints one JSON array instead.
+token is used (and refreshed) exactly as a session would; nothing here logs in.
 
 Every portal call gets the library's default attempts (``--max-attempts``), so a hung portal
 ends the listing in about 20 s; ``roles`` lists accounts concurrently, so the wait is not
@@ -21,8 +22,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from refreshable_sso import _clock
-from refreshable_sso.cli._progress import waiting
-from refreshable_sso.cli.auth import add_sign_in_arguments, resolve_sign_in
+from refreshable_sso.cli._sign_in import add_sign_in_arguments, resolve_sign_in
 
 if TYPE_CHECKING:
     from refreshable_sso.tokens.cached import CachedTokenProvider
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 DEFAULT_MAX_ATTEMPTS = 3  # as _aws.DEFAULT_HTTP: a hung portal fails in about 20 s
 
 
-def _add_sign_in(parser: argparse.ArgumentParser) -> None:
+def add_listing_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sign-in options, ``--json`` and ``--max-attempts`` of a listing command."""
     add_sign_in_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON array instead of rows")
     parser.add_argument(
@@ -43,43 +44,8 @@ def _add_sign_in(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``accounts`` and ``roles`` commands."""
-    accounts: argparse.ArgumentParser = subparsers.add_parser(
-        "accounts",
-        help="list the AWS accounts this sign-in can reach",
-        description="List the accounts in which the signed-in user has at least one role.",
-    )
-    _add_sign_in(accounts)
-    accounts.set_defaults(handler=_accounts)
-
-    roles: argparse.ArgumentParser = subparsers.add_parser(
-        "roles",
-        help="list the roles this sign-in can assume (in one, several or all accounts)",
-        description=(
-            "List the roles (permission sets) the signed-in user can assume. Without "
-            "--account-id, every reachable account is listed, several at a time."
-        ),
-    )
-    _add_sign_in(roles)
-    roles.add_argument(
-        "--account-id",
-        dest="account_ids",
-        action="append",
-        metavar="ID",
-        help="a 12-digit account id (repeat for several; default: every account)",
-    )
-    roles.add_argument(
-        "--max-workers",
-        type=int,
-        default=8,
-        metavar="N",
-        help="accounts listed concurrently (default 8)",
-    )
-    roles.set_defaults(handler=_roles)
-
-
-def _provider(args: argparse.Namespace) -> tuple[CachedTokenProvider, str]:
+def token_provider(args: argparse.Namespace) -> tuple[CachedTokenProvider, str]:
+    """The cached-token reader of the sign-in ``args`` name, and its SSO region."""
     from refreshable_sso.tokens.cached import CachedTokenProvider
 
     if args.max_attempts < 1:
@@ -96,44 +62,8 @@ def _provider(args: argparse.Namespace) -> tuple[CachedTokenProvider, str]:
     return provider, sign_in.sso_region
 
 
-def _accounts(args: argparse.Namespace) -> int:
-    from refreshable_sso import discovery
-
-    provider, region = _provider(args)
-    with waiting(f"IAM Identity Center (sso.{region})"), _stating_waits(args.max_attempts):
-        rows = list(discovery.list_accounts(provider, region, max_attempts=args.max_attempts))
-    return _print(
-        rows,
-        args.json,
-        ("ACCOUNT ID", "NAME", "EMAIL"),
-        [(a.account_id, a.account_name, a.email or "") for a in rows],
-    )
-
-
-def _roles(args: argparse.Namespace) -> int:
-    from refreshable_sso import discovery
-
-    provider, region = _provider(args)
-    with waiting(f"IAM Identity Center (sso.{region})"), _stating_waits(args.max_attempts):
-        rows = list(
-            discovery.list_roles(
-                provider,
-                region,
-                args.account_ids,
-                max_workers=args.max_workers,
-                max_attempts=args.max_attempts,
-            )
-        )
-    return _print(
-        rows,
-        args.json,
-        ("ACCOUNT ID", "ROLE", "ACCOUNT NAME"),
-        [(r.account_id, r.role_name, r.account_name or "") for r in rows],
-    )
-
-
 @contextmanager
-def _stating_waits(max_attempts: int) -> Iterator[None]:
+def stating_waits(max_attempts: int) -> Iterator[None]:
     """A listing that timed out says how long the command waited, and why (attempts x timeout)."""
     from refreshable_sso import _aws
     from refreshable_sso.errors import DiscoveryError
@@ -162,7 +92,7 @@ def format_table(header: Sequence[str], cells: Iterable[Sequence[str]]) -> list[
     ]
 
 
-def _print(
+def print_rows(
     rows: list[Any], as_json: bool, header: Sequence[str], cells: list[tuple[str, ...]]
 ) -> int:
     """An aligned table with a header, or one JSON array."""
