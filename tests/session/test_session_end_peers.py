@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from refreshable_sso import login
 from refreshable_sso.emulator import Emulator
 from tests.session.conftest import SSO_SESSION
+from tests.session.test_session_end_real import our_login, write_config
 
 pytestmark = pytest.mark.peer
 
@@ -54,36 +54,13 @@ def _oidc_endpoint_data(root: Path, url: str) -> Path:
     return root
 
 
-def _our_login(emu: Emulator, **options: Any) -> None:
-    login(
-        emu.start_url,
-        emu.region,
-        sso_session_name=SSO_SESSION,
-        use_device_code=True,
-        open_browser=False,
-        prompt_callback=lambda *args, **kwargs: None,
-        oidc_endpoint_url=emu.url,
-        sso_endpoint_url=emu.url,
-        timeout=60,
-        **options,
-    )
-
-
 def test_aws_sso_login_inside_a_live_session_keeps_its_end(
     sso_emulator_factory: Any, isolated_aws_home: Path
 ) -> None:
     aws = _aws_cli_v2()
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=3600)
-    config = isolated_aws_home / ".aws" / "config"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        f"[profile dev]\nsso_session = {SSO_SESSION}\nsso_account_id = {emu.default_account_id}\n"
-        f"sso_role_name = {emu.default_role_name}\nregion = {emu.region}\n\n"
-        f"[sso-session {SSO_SESSION}]\nsso_start_url = {emu.start_url}\n"
-        f"sso_region = {emu.region}\nsso_registration_scopes = sso:account:access\n",
-        encoding="utf-8",
-    )
-    _our_login(emu)
+    config = write_config(isolated_aws_home, emu)
+    our_login(emu)
     end = emu.portal_session_end()
     assert end is not None
     emu.clock.advance(1800)  # half-way through the session
@@ -107,7 +84,7 @@ def test_aws_sso_login_inside_a_live_session_keeps_its_end(
     assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
     assert emu.calls("StartDeviceAuthorization") == 2  # the CLI really signed in
     assert emu.portal_session_end() == end  # ... and joined the live session
-    _our_login(emu, new_session=True)
+    our_login(emu, new_session=True)
     assert emu.calls("Logout") == 1
     moved = emu.portal_session_end()
     assert moved is not None

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from refreshable_sso import _clock, login
+from refreshable_sso import login
 from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.tokens.policy import LoginEvent, LoginPolicyProvider
@@ -28,7 +28,8 @@ AHEAD = 600.0
 STEP = 40.0  # virtual seconds per step of a long run (2 steps < the 120 s mandatory window)
 
 
-def _login(emu: Emulator, **options: Any) -> None:
+def our_login(emu: Emulator, **options: Any) -> None:
+    """Our own device-code sign-in into sso-session corp, approved by the emulator."""
     login(
         emu.start_url,
         emu.region,
@@ -41,6 +42,21 @@ def _login(emu: Emulator, **options: Any) -> None:
         timeout=30,
         **options,
     )
+
+
+def write_config(home: Any, emu: Emulator, *, duration: int | None = None) -> Any:
+    """``[profile dev]`` on ``[sso-session corp]`` of ``emu`` in HOME's AWS config file."""
+    config = home / ".aws" / "config"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f"[profile dev]\nsso_session = {SSO_SESSION}\nsso_account_id = {emu.default_account_id}\n"
+        f"sso_role_name = {emu.default_role_name}\nregion = {emu.region}\n\n"
+        f"[sso-session {SSO_SESSION}]\nsso_start_url = {emu.start_url}\n"
+        f"sso_region = {emu.region}\nsso_registration_scopes = sso:account:access\n"
+        + (f"sso_session_duration = {duration}\n" if duration else ""),
+        encoding="utf-8",
+    )
+    return config
 
 
 def _close(actual: datetime | None, expected: datetime | None, within: float = 2.0) -> bool:
@@ -103,7 +119,7 @@ def test_relogin_ahead_starts_a_new_session_before_each_of_three_ends(
     emu: Emulator = sso_emulator_factory(
         auto_approve=True, session_ttl=HOUR, role_credentials_ttl=900
     )
-    _login(emu)
+    our_login(emu)
     first_end = emu.portal_session_end()
     events: list[LoginEvent] = []
     session = _session(emu, events)
@@ -160,7 +176,7 @@ def test_a_relogin_without_a_new_session_does_not_move_the_end(
     emu: Emulator = sso_emulator_factory(
         auto_approve=True, session_ttl=HOUR, role_credentials_ttl=900
     )
-    _login(emu)
+    our_login(emu)
     first_end = emu.portal_session_end()
     events: list[LoginEvent] = []
     session = _session(emu, events)
@@ -193,18 +209,18 @@ def test_login_new_session_logs_out_first_and_keeps_old_role_credentials(
     emu: Emulator = sso_emulator_factory(
         auto_approve=True, session_ttl=HOUR, role_credentials_ttl=HOUR
     )
-    _login(emu)
+    our_login(emu)
     session = session_for(emu, region_name=emu.region, sso_session_duration=HOUR)
     assert session.whoami()["Account"] == emu.default_account_id
     old_credentials = session.get_credentials().get_frozen_credentials()
     first_end = emu.portal_session_end()
     assert _close(session.sign_in_expires_at, first_end)
     shared_clock.advance(HOUR / 2)
-    _login(emu, force=True)  # a plain re-login inside the live session: joins it
+    our_login(emu, force=True)  # a plain re-login inside the live session: joins it
     assert emu.portal_session_end() == first_end
     assert _close(session.sign_in_expires_at, first_end)  # the record did not move either
     assert emu.calls("Logout") == 0
-    _login(emu, new_session=True)
+    our_login(emu, new_session=True)
     assert emu.calls("Logout") == 1
     new_end = emu.portal_session_end()
     assert new_end is not None
@@ -228,7 +244,7 @@ def test_nobody_to_ask_keeps_the_session_to_its_end(
     sso_emulator_factory: Any, shared_clock: OffsetClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=HOUR)
-    _login(emu)
+    our_login(emu)
     session = session_for(
         emu,
         region_name=emu.region,
@@ -251,13 +267,7 @@ def test_the_cli_says_whether_it_started_a_new_session(
     sso_emulator_factory: Any, shared_clock: OffsetClock, isolated_aws_home: Any
 ) -> None:
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=HOUR)
-    config = isolated_aws_home / ".aws" / "config"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        f"[sso-session {SSO_SESSION}]\nsso_start_url = {emu.start_url}\n"
-        f"sso_region = {emu.region}\nsso_registration_scopes = sso:account:access\n",
-        encoding="utf-8",
-    )
+    write_config(isolated_aws_home, emu)
     env = {**emu.env()}
     first = cli_here(
         "login", "--sso-session", SSO_SESSION, "--use-device-code", "--no-browser", env=env
@@ -288,7 +298,6 @@ def test_the_cli_says_whether_it_started_a_new_session(
     assert fresh.returncode == 0, fresh.stderr
     assert "Started a new sign-in session after ending the old one (sso:Logout)" in fresh.stdout
     assert emu.calls("Logout") == 1
-    assert _clock.wall() > 0
 
 
 def test_doctor_tells_when_the_sign_in_ends_and_how_to_extend_it(
@@ -297,17 +306,8 @@ def test_doctor_tells_when_the_sign_in_ends_and_how_to_extend_it(
     from refreshable_sso.doctor.runner import check
 
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=HOUR)
-    config = isolated_aws_home / ".aws" / "config"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        f"[profile dev]\nsso_session = {SSO_SESSION}\nsso_account_id = {emu.default_account_id}\n"
-        f"sso_role_name = {emu.default_role_name}\n\n"
-        f"[sso-session {SSO_SESSION}]\nsso_start_url = {emu.start_url}\n"
-        f"sso_region = {emu.region}\nsso_registration_scopes = sso:account:access\n"
-        "sso_session_duration = 3600\n",
-        encoding="utf-8",
-    )
-    _login(emu)
+    write_config(isolated_aws_home, emu, duration=3600)
+    our_login(emu)
     shared_clock.advance(600)
     findings = {finding.check: finding for finding in check("dev", network=False).findings}
     end = findings["sign-in end"]
