@@ -9,6 +9,10 @@ All of it runs on the shared virtual clock: an hour-long session ends three time
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,13 +34,13 @@ STEP = 40.0  # virtual seconds per step of a long run (2 steps < the 120 s manda
 
 def our_login(emu: Emulator, **options: Any) -> None:
     """Our own device-code sign-in into sso-session corp, approved by the emulator."""
+    options.setdefault("prompt_callback", lambda *args, **kwargs: None)
     login(
         emu.start_url,
         emu.region,
         sso_session_name=SSO_SESSION,
         use_device_code=True,
         open_browser=False,
-        prompt_callback=lambda *args, **kwargs: None,
         oidc_endpoint_url=emu.url,
         sso_endpoint_url=emu.url,
         timeout=30,
@@ -113,12 +117,21 @@ def _session(emu: Emulator, events: list[LoginEvent]) -> Any:
     )
 
 
+_CHILD = """
+import json, boto3
+sts = boto3.Session(profile_name="dev").client("sts")
+print(json.dumps(sts.get_caller_identity()))
+"""
+
+
+@pytest.mark.soak  # no real waiting, but 16 threads through hours of virtual time: ~5-10 s
 def test_relogin_ahead_starts_a_new_session_before_each_of_three_ends(
-    sso_emulator_factory: Any, shared_clock: OffsetClock
+    sso_emulator_factory: Any, shared_clock: OffsetClock, isolated_aws_home: Any
 ) -> None:
     emu: Emulator = sso_emulator_factory(
         auto_approve=True, session_ttl=HOUR, role_credentials_ttl=900
     )
+    write_config(isolated_aws_home, emu)
     our_login(emu)
     first_end = emu.portal_session_end()
     events: list[LoginEvent] = []
@@ -165,8 +178,27 @@ def test_relogin_ahead_starts_a_new_session_before_each_of_three_ends(
     assert reals[0] > first_end + timedelta(seconds=HOUR / 2)  # type: ignore[operator]
     assert reals[1] > reals[0] + timedelta(seconds=HOUR / 2)  # type: ignore[operator]
     assert reals[2] > reals[1] + timedelta(seconds=HOUR / 2)  # type: ignore[operator]
+    # 4 other processes (plain boto3 on an sso-session profile) find the third session's token
+    # in the shared cache and work, with no refused refresh token anywhere
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD],
+            env={**os.environ, **emu.env()},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err[-2000:]
+        assert json.loads(out)["Account"] == emu.default_account_id
+    assert emu.errors("CreateToken").get("InvalidGrantException", 0) == 0
+    assert emu.calls("StartDeviceAuthorization") == 3
 
 
+@pytest.mark.soak  # no real waiting, but 16 threads through hours of virtual time: ~5-10 s
 def test_a_relogin_without_a_new_session_does_not_move_the_end(
     sso_emulator_factory: Any, shared_clock: OffsetClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -313,3 +345,40 @@ def test_doctor_tells_when_the_sign_in_ends_and_how_to_extend_it(
     end = findings["sign-in end"]
     assert "ends in 49 min" in end.summary or "ends in 50 min" in end.summary
     assert "--new-session --sso-session corp" in " ".join(end.evidence)
+
+
+@pytest.mark.browser
+def test_a_new_session_is_approved_through_the_device_page_with_its_sign_in_step(
+    sso_emulator_factory: Any,
+) -> None:
+    """In a real headless Chromium: after our Logout the device page asks the person to sign
+    in first (a new session); a plain re-login finds the live session and keeps its end."""
+    from tests.browser import chromium, new_page
+
+    emu: Emulator = sso_emulator_factory(auto_approve=False, session_ttl=HOUR)
+    shown: list[str] = []
+
+    def approve_in_the_browser(page: Any) -> Any:
+        def callback(uri: str, code: str, uri_complete: str, expires_at: Any) -> None:
+            page.goto(uri_complete)
+            shown.append(page.inner_text("body"))
+            page.click("#approve")
+            assert "approved" in page.inner_text("#status")
+
+        return callback
+
+    with chromium() as browser, new_page(browser) as page:
+        our_login(emu, prompt_callback=approve_in_the_browser(page))
+        first_end = emu.portal_session_end()
+        assert first_end is not None
+        assert "Sign in, then Approve" in shown[-1]  # nobody was signed in to the portal
+        our_login(emu, force=True, prompt_callback=approve_in_the_browser(page))
+        assert "Sign in, then Approve" not in shown[-1]  # the live session, no sign-in step
+        assert "this portal session ends" in shown[-1]
+        assert emu.portal_session_end() == first_end
+        our_login(emu, new_session=True, prompt_callback=approve_in_the_browser(page))
+        assert "Sign in, then Approve" in shown[-1]  # Logout ended it: sign in again
+        assert emu.calls("Logout") == 1
+        moved = emu.portal_session_end()
+        assert moved is not None
+        assert moved > first_end
