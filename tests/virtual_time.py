@@ -72,7 +72,7 @@ class VirtualRun:
         return all(after - started <= self.max_span for started in self._in_flight.values())
 
     def run(
-        self, seconds: float, *, until: threading.Event | None = None, stall: float = 10.0
+        self, seconds: float, *, until: threading.Event | None = None, stall: float = 60.0
     ) -> float:
         """Let ``seconds`` of virtual time pass; returns the real seconds it took.
 
