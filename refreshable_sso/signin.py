@@ -263,8 +263,6 @@ def logout(
         oidc_endpoint_url: See ``LoginOptions.oidc_endpoint_url``.
         http: See ``LoginOptions.http``.
         token_storage: See ``LoginOptions.token_storage``.
-        new_session: See ``LoginOptions.new_session``.
-        sso_endpoint_url: See ``LoginOptions.sso_endpoint_url``.
     """
     options = LoginOptions.from_keywords(
         options,
