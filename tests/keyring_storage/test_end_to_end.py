@@ -29,6 +29,7 @@ from refreshable_sso.signin import login
 from refreshable_sso.storage.keyring import SERVICE, KeyringRecord
 from refreshable_sso.storage.paths import registration_cache_path, token_cache_path
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
+from tests.aws_cli_v2 import aws_cli_v2, endpoint_data
 from tests.login.conftest import Prompt
 
 from .conftest import files_containing
@@ -101,6 +102,25 @@ def _plain_boto3_account() -> str:
     return account
 
 
+def _aws_cli_v2_account(emu: Emulator, home: Path) -> str:
+    """The account the real AWS CLI v2 reaches with profile 'dev' (its own SSO providers)."""
+    ran = subprocess.run(
+        [str(aws_cli_v2()), "sts", "get-caller-identity", "--profile", "dev", "--output", "json"],
+        env={
+            **os.environ,
+            "AWS_DATA_PATH": str(endpoint_data(home / "aws-data", emu.url)),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
+    account: str = json.loads(ran.stdout)["Account"]
+    return account
+
+
 def test_mode_a_nothing_secret_reaches_a_file_in_hours_of_refreshes(
     shared_clock: OffsetClock, emu: Emulator, isolated_aws_home: Path
 ) -> None:
@@ -153,6 +173,7 @@ def test_mode_b_exports_only_the_access_token_and_plain_boto3_uses_it(
     assert oct(exported_path.stat().st_mode & 0o777) == "0o600"
 
     assert _plain_boto3_account() == emu.default_account_id  # botocore ignores our key
+    assert _aws_cli_v2_account(emu, isolated_aws_home) == emu.default_account_id  # the CLI too
 
     session = SSORefreshableSession.from_profile("dev", endpoints=_endpoints(emu))
     assert session.sso_config.token_storage == "keyring"  # remembered in ~/.aws/config
@@ -169,6 +190,7 @@ def test_mode_b_exports_only_the_access_token_and_plain_boto3_uses_it(
     long_lived |= _stored_secrets(emu) - {refreshed["accessToken"]}
     assert files_containing(isolated_aws_home, long_lived | {first["accessToken"]}) == {}
     assert _plain_boto3_account() == emu.default_account_id  # with the re-exported token
+    assert _aws_cli_v2_account(emu, isolated_aws_home) == emu.default_account_id
 
 
 def _seed_near_expiry(emu: Emulator, seconds_left: float, written_ago: float) -> dict[str, Any]:

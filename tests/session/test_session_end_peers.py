@@ -6,7 +6,6 @@ session's end does not move (aws/aws-cli#9041). Only our ``login --new-session``
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -15,49 +14,17 @@ from typing import Any
 import pytest
 
 from refreshable_sso.emulator import Emulator
+from tests.aws_cli_v2 import aws_cli_v2, endpoint_data
 from tests.session.conftest import SSO_SESSION
 from tests.session.test_session_end_real import our_login, write_config
 
 pytestmark = pytest.mark.peer
 
-AWS_CLI_V2 = Path("/usr/bin/aws")  # Debian's awscli package: the AWS CLI v2
-
-
-def _aws_cli_v2() -> Path:
-    if not os.access(AWS_CLI_V2, os.X_OK):
-        message = "the AWS CLI v2 is not installed (apt-get install awscli)"
-        if os.environ.get("CI"):
-            pytest.fail(message + " and CI is set: scripts/bootstrap installs it")
-        pytest.skip(message)
-    return AWS_CLI_V2
-
-
-def _oidc_endpoint_data(root: Path, url: str) -> Path:
-    """An ``AWS_DATA_PATH`` whose SSO-OIDC endpoint ruleset points at ``url``: the AWS CLI
-    2.9 predates ``AWS_ENDPOINT_URL_SSO_OIDC``, but its botocore reads data files there first."""
-    ruleset = {
-        "version": "1.0",
-        "parameters": {
-            "Region": {"builtIn": "AWS::Region", "required": False, "type": "String"},
-        },
-        "rules": [
-            {
-                "conditions": [],
-                "endpoint": {"url": url, "properties": {}, "headers": {}},
-                "type": "endpoint",
-            }
-        ],
-    }
-    folder = root / "sso-oidc" / "2019-06-10"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "endpoint-rule-set-1.json").write_text(json.dumps(ruleset), encoding="utf-8")
-    return root
-
 
 def test_aws_sso_login_inside_a_live_session_keeps_its_end(
     sso_emulator_factory: Any, isolated_aws_home: Path
 ) -> None:
-    aws = _aws_cli_v2()
+    aws = aws_cli_v2()
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=3600)
     config = write_config(isolated_aws_home, emu)
     our_login(emu)
@@ -70,7 +37,7 @@ def test_aws_sso_login_inside_a_live_session_keeps_its_end(
         "HOME": str(isolated_aws_home),
         "AWS_CONFIG_FILE": str(config),
         "BROWSER": "true",
-        "AWS_DATA_PATH": str(_oidc_endpoint_data(isolated_aws_home / "aws-data", emu.url)),
+        "AWS_DATA_PATH": str(endpoint_data(isolated_aws_home / "aws-data", emu.url)),
     }
     ran = subprocess.run(
         [str(aws), "sso", "login", "--sso-session", SSO_SESSION, "--no-browser"],
