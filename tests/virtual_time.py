@@ -52,6 +52,7 @@ class VirtualRun:
         self._in_flight: dict[int, float] = {}
         self._ids = itertools.count()
         self._changed = threading.Condition()
+        self._holds = 0
 
     @contextmanager
     def iteration(self) -> Iterator[None]:
@@ -67,7 +68,22 @@ class VirtualRun:
                 del self._in_flight[ident]
                 self._changed.notify_all()
 
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """No advance at all while this is held (e.g. while a sign-in runs, so the moment it
+        starts a session is the moment the library records); real time still flows."""
+        with self._changed:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._holds -= 1
+                self._changed.notify_all()
+
     def _may_advance(self) -> bool:
+        if self._holds:
+            return False
         after = self.clock.monotonic() + self.step
         return all(after - started <= self.max_span for started in self._in_flight.values())
 
