@@ -146,8 +146,9 @@ def _login(args: argparse.Namespace) -> int:
 
 def _remember_storage(target: SignIn, storage: str, export: str | None) -> None:
     """Record the storage choice in the sso-session section, where every tool of ours reads
-    it (botocore and the AWS CLI ignore keys they do not know)."""
-    from refreshable_sso.profiles import TOKEN_EXPORT_KEY, TOKEN_STORAGE_KEY, config_file_path
+    it (see ``refreshable_sso.tokens.migrate.remember_token_storage``)."""
+    from refreshable_sso.configfile import sso_session_section
+    from refreshable_sso.tokens.migrate import remember_token_storage
 
     if target.sso_session_name is None:
         print(
@@ -156,24 +157,13 @@ def _remember_storage(target: SignIn, storage: str, export: str | None) -> None:
             file=sys.stderr,
         )
         return
-    from refreshable_sso.configfile import ConfigDocument, sso_session_section
-
-    path = config_file_path()
-    document = ConfigDocument.load(path)
-    section = sso_session_section(target.sso_session_name)
-    if not document.has_section(section):
-        return
-    values = {
-        key: value
-        for key, value in document.section_values(section).items()
-        if key not in (TOKEN_STORAGE_KEY, TOKEN_EXPORT_KEY)
-    }
-    if storage == "keyring":
-        values[TOKEN_STORAGE_KEY] = "keyring"
-        if export is not None and export != "short-lived":
-            values[TOKEN_EXPORT_KEY] = export
-    if document.set_section(section, values):
-        document.write()
+    path = remember_token_storage(
+        target.sso_session_name,
+        "keyring" if storage == "keyring" else "file",
+        "none" if export == "none" else "short-lived",
+    )
+    if path is not None:
+        section = sso_session_section(target.sso_session_name)
         print(f"Remembered token storage {storage!r} in [{section}] of {path}.")
 
 

@@ -40,6 +40,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "doctor",
     "console",
     "assignments",
+    "storage",
     "completion",
 )
 EXIT_OK = 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from refreshable_sso import _clock
 from refreshable_sso.doctor.context import DoctorContext, SSOTarget
-from refreshable_sso.doctor.model import Finding, Repair, fail, ok, warn
+from refreshable_sso.doctor.model import Finding, Repair, Status, fail, ok, warn
 from refreshable_sso.storage.paths import role_credentials_cache_path, token_cache_path
 
 
@@ -67,6 +67,22 @@ def token(ctx: DoctorContext) -> list[Finding]:
     path = expected_token_path(ctx, target)
     key = f"sha1({target.sso_session!r})" if target.sso_session else f"sha1({target.start_url!r})"
     data = _read_json(path)
+    if target.token_storage == "keyring":  # noqa: S105 (a storage kind)
+        # the file holds the short-lived export at most: the token itself is in the keyring
+        from refreshable_sso.errors import RefreshableSSOError
+        from refreshable_sso.storage.keyring import KeyringRecord
+
+        try:
+            data = KeyringRecord(path).read()
+        except (RefreshableSSOError, ImportError) as exc:
+            return [
+                fail(
+                    "token",
+                    "the token is kept in the OS keyring, which cannot be read",
+                    str(exc),
+                    fix=getattr(exc, "fix", None),
+                )
+            ]
     if data is None or "accessToken" not in data:
         other = _other_key(ctx, target, path)
         if other is not None:
@@ -125,6 +141,84 @@ def token(ctx: DoctorContext) -> list[Finding]:
         state = "valid" if expires > now else "expired, refreshable"
         findings.append(ok("token", f"token {state}, refresh token present", *evidence))
     return findings
+
+
+def _migrate_command(target: SSOTarget, to: str) -> str:
+    who = (
+        f"--sso-session {target.sso_session}"
+        if target.sso_session
+        else f"--profile {target.profile}"
+    )
+    return f"refreshable-sso storage migrate --to {to} {who}"
+
+
+def secrets_location(ctx: DoctorContext) -> Finding | None:
+    """Where the sign-in's long-lived secrets live (files or the OS keyring, and what the
+    keyring mode exports), and a warning for a refresh token or client secret in plain text."""
+    from refreshable_sso.storage.paths import registration_cache_path
+    from refreshable_sso.tokens.registration import DEFAULT_SCOPES
+
+    target = ctx.sso_target()
+    if target is None or not target.start_url:
+        return None
+    storage = target.token_storage or "file"
+    export = target.token_export or "short-lived"
+    token_path = expected_token_path(ctx, target)
+    scopes = [part.strip() for part in (target.scopes or "").split(",") if part.strip()]
+    registration_path = registration_cache_path(
+        target.start_url,
+        target.sso_region or "",
+        scopes or list(DEFAULT_SCOPES),
+        target.sso_session,
+        ctx.sso_cache,
+    )
+    plain: list[str] = []
+    token_data = _read_json(token_path) or {}
+    held = [k for k in ("refreshToken", "clientSecret") if token_data.get(k)]
+    if held:
+        plain.append(f"{token_path}: {', '.join(held)} in plain text")
+    if (_read_json(registration_path) or {}).get("clientSecret"):
+        plain.append(f"{registration_path}: clientSecret in plain text")
+    where = (
+        f"the OS keyring (export {export}: "
+        + (
+            "the access token alone in the AWS CLI's file)"
+            if export == "short-lived"
+            else "nothing on disk)"
+        )
+        if storage == "keyring"
+        else "the AWS CLI's plain JSON files"
+    )
+    configured = f"refreshable_sso_token_storage = {storage}" + (
+        f" ([sso-session {target.sso_session}])" if target.sso_session else " (the default)"
+    )
+    if plain and storage == "keyring":
+        return warn(
+            "token storage",
+            "the keyring is configured, but the refresh token or client secret is still in "
+            "plain text: anyone who can read your files can use this sign-in for up to 90 days",
+            f"secrets should live in {where}; {configured}",
+            *plain,
+            fix=_migrate_command(target, "keyring"),
+        )
+    if plain:
+        # The AWS CLI's own format and our default: reported with its fix, but as OK, so that
+        # a healthy `aws sso login` sign-in is not a warning.
+        return Finding(
+            "token storage",
+            Status.OK,
+            "the refresh token and client secret are in plain text (the AWS CLI's files): "
+            "anyone who can read your files can use this sign-in for up to 90 days",
+            (
+                f"secrets live in {where}; {configured}",
+                *plain,
+                f"to keep them in the OS keyring: {_migrate_command(target, 'keyring')}",
+            ),
+            fix=_migrate_command(target, "keyring"),
+        )
+    if not token_data and storage == "file":
+        return None  # no token at all: the token check says so
+    return ok("token storage", f"secrets live in {where}", configured)
 
 
 def _origin(ctx: DoctorContext, stem: str, target: SSOTarget) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.configloader import load_config
 from botocore.exceptions import ConfigNotFound, ConfigParseError
 
-from refreshable_sso.profiles import config_file_path
+from refreshable_sso.profiles import TOKEN_EXPORT_KEY, TOKEN_STORAGE_KEY, config_file_path
 from refreshable_sso.storage.paths import cli_cache_dir, sso_cache_dir
 
 
@@ -42,6 +42,9 @@ class SSOTarget:
     role_name: str | None
     sso_session: str | None
     scopes: str | None
+    #: ``refreshable_sso_token_storage`` / ``_token_export`` of the sso-session section
+    token_storage: str | None = None
+    token_export: str | None = None
 
     @property
     def legacy(self) -> bool:
@@ -137,6 +140,8 @@ class DoctorContext:
             role_name=get("sso_role_name", section),
             sso_session=session_name,
             scopes=get("sso_registration_scopes", source),
+            token_storage=get(TOKEN_STORAGE_KEY, source) if session_name else None,
+            token_export=get(TOKEN_EXPORT_KEY, source) if session_name else None,
         )
 
     def _our_credential_process(self, profile: str) -> SSOTarget | None:
@@ -169,4 +174,6 @@ class DoctorContext:
             role_name=options.get("role-name"),
             sso_session=session,
             scopes=str(section.get("sso_registration_scopes", "")) or None,
+            token_storage=str(section.get(TOKEN_STORAGE_KEY, "")).strip() or None,
+            token_export=str(section.get(TOKEN_EXPORT_KEY, "")).strip() or None,
         )

@@ -54,6 +54,9 @@ def check(
             if single is not None:
                 findings.append(single)
         findings += cache_checks.token(ctx)
+        location = cache_checks.secrets_location(ctx)
+        if location is not None:
+            findings.append(location)
         end = cache_checks.sign_in_end(ctx, config_checks.session_duration_seconds(ctx))
         if end is not None:
             findings.append(end)

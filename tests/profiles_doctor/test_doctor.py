@@ -379,3 +379,36 @@ def test_our_credential_process_profile_is_checked_like_its_sign_in(
     fixed = run_cli("doctor", "--profile", "cp", "--fix")
     assert fixed.code == 0, fixed.out
     assert token_cache_path(emu.start_url, SSO_SESSION).exists()
+
+
+def test_a_plaintext_refresh_token_is_reported_with_the_migrate_command(
+    signed_in: Emulator, run_cli: Runner, config_path: Path
+) -> None:
+    config_path.write_text(_config(signed_in))
+    _, report = _doctor(run_cli, "--offline")
+    finding = _find(report, "token storage")[0]
+    assert "plain text" in finding["summary"]
+    assert any("refreshToken" in line and "plain text" in line for line in finding["evidence"])
+    assert any("the AWS CLI's plain JSON files" in line for line in finding["evidence"])
+    assert (
+        finding["fix"]
+        == f"refreshable-sso storage migrate --to keyring --sso-session {SSO_SESSION}"
+    )
+
+
+def test_plaintext_copies_under_keyring_storage_warn_with_the_fix(
+    signed_in: Emulator, run_cli: Runner, config_path: Path
+) -> None:
+    config_path.write_text(
+        _config(signed_in, session_extra="refreshable_sso_token_storage = keyring\n")
+    )
+    _, report = _doctor(run_cli, "--offline")
+    finding = _find(report, "token storage", "WARN")[0]
+    assert "still in plain text" in finding["summary"]
+    assert any("the OS keyring (export short-lived" in line for line in finding["evidence"])
+    assert (
+        finding["fix"]
+        == f"refreshable-sso storage migrate --to keyring --sso-session {SSO_SESSION}"
+    )
+    result = run_cli("doctor", "--profile", PROFILE, "--offline")
+    assert "fix: refreshable-sso storage migrate --to keyring" in result.out
