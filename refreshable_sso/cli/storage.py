@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, Literal
 
 from refreshable_sso.cli._sign_in import add_sign_in_arguments, resolve_sign_in
 
@@ -58,9 +58,8 @@ def _migrate(args: argparse.Namespace) -> int:
     from refreshable_sso.tokens.migrate import migrate_sign_in, remember_token_storage
 
     target = resolve_sign_in(args)
-    export = args.export or target.token_export or "short-lived"
-    if export not in ("short-lived", "none"):
-        export = "short-lived"
+    chosen = args.export or target.token_export or "short-lived"
+    export: Literal["short-lived", "none"] = "none" if chosen == "none" else "short-lived"
     result = migrate_sign_in(
         target.start_url,
         target.sso_region,

@@ -197,7 +197,7 @@ def secrets_location(ctx: DoctorContext) -> Finding | None:
             "token storage",
             "the keyring is configured, but the refresh token or client secret is still in "
             "plain text: anyone who can read your files can use this sign-in for up to 90 days",
-            f"secrets should live in {where}; {configured}",
+            f"the long-lived tokens should live in {where}; {configured}",
             *plain,
             fix=_migrate_command(target, "keyring"),
         )
@@ -210,7 +210,7 @@ def secrets_location(ctx: DoctorContext) -> Finding | None:
             "the refresh token and client secret are in plain text (the AWS CLI's files): "
             "anyone who can read your files can use this sign-in for up to 90 days",
             (
-                f"secrets live in {where}; {configured}",
+                f"the long-lived tokens live in {where}; {configured}",
                 *plain,
                 f"to keep them in the OS keyring: {_migrate_command(target, 'keyring')}",
             ),
@@ -218,7 +218,7 @@ def secrets_location(ctx: DoctorContext) -> Finding | None:
         )
     if not token_data and storage == "file":
         return None  # no token at all: the token check says so
-    return ok("token storage", f"secrets live in {where}", configured)
+    return ok("token storage", f"the long-lived tokens live in {where}", configured)
 
 
 def _origin(ctx: DoctorContext, stem: str, target: SSOTarget) -> str:
