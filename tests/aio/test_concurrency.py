@@ -131,6 +131,7 @@ def test_hundred_tasks_across_expiries_one_fetch_per_generation(
 
 
 @pytest.mark.soak
+@pytest.mark.timing  # compares loop lag with a baseline: runs alone (tox env 'timing')
 def test_loop_lag_during_refreshes_stays_near_static_credentials(
     sso_emulator_factory: Any,
 ) -> None:

@@ -56,6 +56,7 @@ def test_whoami_with_the_emulator_stopped(
 
 
 @pytest.mark.soak
+@pytest.mark.timing  # compares a measured wait with the stated one: runs alone
 def test_whoami_with_a_hung_sso_endpoint_ends_within_25_s(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)
@@ -77,6 +78,7 @@ def test_whoami_with_a_hung_sso_endpoint_ends_within_25_s(sso_emulator_env: Emul
 
 
 @pytest.mark.soak
+@pytest.mark.timing  # compares a measured wait with the stated one: runs alone
 def test_accounts_with_a_hung_portal_ends_within_25_s(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)

@@ -53,6 +53,7 @@ def _run_with_terminal_stderr(*args: str) -> tuple[int, str, bytes]:
 
 
 @pytest.mark.soak
+@pytest.mark.timing  # compares a measured wait with the stated one: runs alone
 def test_a_slow_call_shows_what_it_waits_for_at_a_terminal(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)

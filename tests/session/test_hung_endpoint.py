@@ -26,6 +26,7 @@ def test_defaults_bound_a_hung_endpoint_to_about_20_seconds() -> None:
 
 
 @pytest.mark.soak
+@pytest.mark.timing  # compares a measured wait with the stated one: runs alone
 def test_hung_sso_endpoint_fails_within_25_s_and_says_how_long(signed_in: Emulator) -> None:
     signed_in.faults.set("GetRoleCredentials", latency=HANG)
     session = session_for(signed_in, cache_credentials=False)
