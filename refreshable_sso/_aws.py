@@ -19,7 +19,7 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.loaders import Loader, create_loader
 
 from refreshable_sso import _botocore, _redact
-from refreshable_sso._paused_gc import JSONFileLoaderWithoutGC
+from refreshable_sso._paused_gc import JSONFileLoaderWithoutGC, paused_gc
 from refreshable_sso.config import HttpConfig
 
 if TYPE_CHECKING:
@@ -100,7 +100,12 @@ def _client(
         # ExpiredToken hook) is signed with whatever the credentials hold by then.
         _botocore.set_session_credentials(session, credentials)
         try:
-            return session.create_client(service, **kwargs)
+            # Making a client copies the session's ~400-node event-handler tree and builds its
+            # models: thousands of fresh containers, none of them garbage. With pydantic's
+            # models on the heap that reliably set off a middle-generation collection in the
+            # middle of a process's first refresh (~25 ms); the collector waits for the block.
+            with paused_gc():
+                return session.create_client(service, **kwargs)
         finally:
             _botocore.set_session_credentials(session, None)
 
