@@ -38,7 +38,6 @@ import re
 import stat
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -312,8 +311,9 @@ class JsonFileRecord:
         data, problem = self._parse(raw)
         if data is not None:
             return data, version
-        # Maybe another writer truncated it and is writing right now: look once more.
-        time.sleep(_SETTLE_SECONDS)
+        # Maybe another writer truncated it and is writing right now: look once more (real
+        # time: the other writer does not see a test's virtual clock).
+        _clock.SYSTEM.sleep(_SETTLE_SECONDS)
         loaded = self._read_bytes()
         if loaded is None:
             return None, None
