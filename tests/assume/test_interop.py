@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import botocore.session
+import pytest
 from boto3_refresh_session import RefreshableSession
 from botocore.credentials import CredentialProvider, CredentialResolver
 from botocore.utils import JSONFileCache
@@ -93,6 +94,7 @@ class _OurCredentials(CredentialProvider):
         return self._session.get_credentials()
 
 
+@pytest.mark.soak  # boto3-refresh-session refreshes on its own real clock: 3 x 2.2 s of waiting
 def test_boto3_refresh_session_sts_on_top_of_ours(sso_emulator_factory: Any) -> None:
     emu: Emulator = sso_emulator_factory(auto_approve=True, assumed_role_ttl=4)
     emu.seed_token_cache(sso_session_name="corp")

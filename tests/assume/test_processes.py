@@ -7,12 +7,12 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from refreshable_sso.emulator import Emulator
+from tests.start_line import release_when_ready
 
 from .conftest import write_config
 
@@ -62,12 +62,7 @@ def test_eight_processes_one_assume_role_per_hop(
         for i in range(PROCESSES)
     ]
     try:
-        deadline = time.monotonic() + 120
-        while len(list(rendezvous.glob("ready-*"))) < PROCESSES:
-            assert time.monotonic() < deadline, "workers did not start"
-            assert all(w.poll() is None for w in workers), "a worker died while starting"
-            time.sleep(0.01)
-        (rendezvous / "go").touch()
+        release_when_ready(rendezvous, workers)
         results = []
         for w in workers:
             out, err = w.communicate(timeout=120)

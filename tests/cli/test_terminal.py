@@ -75,6 +75,7 @@ def test_nothing_is_printed_when_stderr_is_not_a_terminal(sso_emulator_env: Emul
     assert ran.stderr == ""
 
 
+@pytest.mark.soak  # lets the real demo run 1.5 s before its Ctrl-C
 def test_demo_interrupted_reports_its_figures_and_exits_130() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "refreshable_sso.cli.main", "demo", "--duration", "120"],

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from refreshable_sso._paths import cli_cache_dir
 from refreshable_sso.credentials import RoleCredentials
 from refreshable_sso.emulator import Emulator
+from tests.start_line import release_when_ready
 
 PROCESSES = 8
 SSO_SESSION = "dev"
@@ -74,12 +74,7 @@ def test_eight_processes_call_get_role_credentials_once(
         for index in range(PROCESSES)
     ]
     try:
-        deadline = time.monotonic() + 120
-        while len(list(rendezvous.glob("ready-*"))) < PROCESSES:
-            assert time.monotonic() < deadline, "workers did not start"
-            assert all(w.poll() is None for w in workers), "a worker died while starting"
-            time.sleep(0.01)
-        (rendezvous / "go").touch()
+        release_when_ready(rendezvous, workers)
         results = []
         for worker in workers:
             out, err = worker.communicate(timeout=120)

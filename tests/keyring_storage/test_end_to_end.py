@@ -31,6 +31,7 @@ from refreshable_sso.storage.paths import registration_cache_path, token_cache_p
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from tests.aws_cli_v2 import aws_cli_v2, endpoint_data
 from tests.login.conftest import Prompt
+from tests.start_line import release_when_ready
 
 from .conftest import files_containing
 
@@ -260,12 +261,7 @@ def test_eight_processes_near_expiry_refresh_the_keyring_token_once(
         for index in range(PROCESSES)
     ]
     try:
-        deadline = time.monotonic() + 120
-        while len(list(rendezvous.glob("ready-*"))) < PROCESSES:
-            assert time.monotonic() < deadline, "workers did not start"
-            assert all(w.poll() is None for w in workers), "a worker died while starting"
-            time.sleep(0.01)
-        (rendezvous / "go").touch()
+        release_when_ready(rendezvous, workers)
         results = []
         for worker in workers:
             out, err = worker.communicate(timeout=120)

@@ -1,6 +1,6 @@
 """One process of the multi-process login test (run as a script, not collected by pytest).
 
-Waits for the go-file, then asks a ``login="auto"`` policy provider for a token and prints
+Says it is ready (``ready-<pid>`` in the rendezvous folder), waits for ``go`` there, then asks a ``login="auto"`` policy provider for a token and prints
 ``{"token": <sha256 of the access token>, "logins": <completed logins in this process>}``.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from refreshable_sso.tokens.policy import LoginEvent, LoginPolicyProvider
 
 
 def main() -> int:
-    start_url, region, session_name, go_file = sys.argv[1:5]
+    start_url, region, session_name, rendezvous = sys.argv[1:5]
     sso = SSOConfig(
         start_url=start_url,
         sso_region=region,
@@ -42,8 +43,9 @@ def main() -> int:
         sso=sso,
         on_login=events.append,
     )
+    Path(rendezvous, f"ready-{os.getpid()}").touch()
     deadline = time.monotonic() + 60
-    while not Path(go_file).exists():
+    while not Path(rendezvous, "go").exists():
         if time.monotonic() > deadline:
             return 2
         time.sleep(0.005)

@@ -34,6 +34,7 @@ from refreshable_sso.tokens.policy import (
     login_lock,
     login_lock_path,
 )
+from tests.start_line import release_when_ready
 
 from .conftest import SSO_SESSION, EmulatorFactory, Prompt, device_provider
 
@@ -208,18 +209,18 @@ def test_four_processes_at_the_end_of_the_sign_in_cause_one_login(
 ) -> None:
     emu = emu_factory(auto_approve=True)
     _end_of_sign_in(emu)
-    go = tmp_path / "go"
+    rendezvous = tmp_path / "rendezvous"
+    rendezvous.mkdir()
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), emu.start_url, emu.region, SSO_SESSION, str(go)],
+            [sys.executable, str(WORKER), emu.start_url, emu.region, SSO_SESSION, str(rendezvous)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(4)
     ]
-    time.sleep(1.0)  # let all four import and wait at the start line
-    go.touch()
+    release_when_ready(rendezvous, procs)  # all four imported and at the start line
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=90)

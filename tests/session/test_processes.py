@@ -21,6 +21,7 @@ import pytest
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.tokens.base import format_cache_time, utcnow
 from tests.session.test_interop import PROFILE_CONFIG
+from tests.start_line import release_when_ready
 
 PROCESSES = 8
 
@@ -30,7 +31,9 @@ from datetime import timedelta
 from pathlib import Path
 from refreshable_sso.session import SSORefreshableSession
 session = SSORefreshableSession.from_profile("dev")
-go = Path(sys.argv[1])
+rendezvous = Path(sys.argv[1])
+Path(rendezvous, f"ready-{os.getpid()}").touch()
+go = rendezvous / "go"
 deadline = time.monotonic() + 60
 while not go.exists() and time.monotonic() < deadline:
     time.sleep(0.005)
@@ -55,18 +58,18 @@ def test_processes_share_one_refresh_and_one_fetch(
     path.write_text(json.dumps(token))
     written = time.time() - 58 * 60
     os.utime(path, (written, written))
-    go = tmp_path / "go"
+    rendezvous = tmp_path / "rendezvous"
+    rendezvous.mkdir()
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(go)],
+            [sys.executable, "-c", WORKER, str(rendezvous)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(PROCESSES)
     ]
-    time.sleep(3.0)  # let every process import and build its session
-    go.touch()
+    release_when_ready(rendezvous, workers)  # every process imported, its session built
     outputs = [worker.communicate(timeout=120) for worker in workers]
     for worker, (out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err

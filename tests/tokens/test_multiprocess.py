@@ -7,13 +7,13 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.tokens.base import SSOToken
+from tests.start_line import release_when_ready
 
 from .helpers import SSO_SESSION, age_token, read_json
 
@@ -66,12 +66,7 @@ def run_together(emu: Emulator, rendezvous: Path) -> list[dict[str, object]]:
         for index in range(PROCESSES)
     ]
     try:
-        deadline = time.monotonic() + 120
-        while len(list(rendezvous.glob("ready-*"))) < PROCESSES:
-            assert time.monotonic() < deadline, "workers did not start"
-            assert all(w.poll() is None for w in workers), "a worker died while starting"
-            time.sleep(0.01)
-        (rendezvous / "go").touch()
+        release_when_ready(rendezvous, workers)
         results = []
         for worker in workers:
             out, err = worker.communicate(timeout=120)
