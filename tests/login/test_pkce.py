@@ -67,6 +67,7 @@ class Browser:
     urls: list[str] = field(default_factory=list)
     pages: list[tuple[int, str]] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
 
     def __call__(self, url: str) -> bool:
         self.urls.append(url)
@@ -77,8 +78,17 @@ class Browser:
             except BaseException as exc:  # surfaced by the test
                 self.errors.append(exc)
 
-        threading.Thread(target=run, daemon=True).start()
+        thread = threading.Thread(target=run, daemon=True)
+        self.threads.append(thread)
+        thread.start()
         return True
+
+    def wait(self, timeout: float = 30) -> Browser:
+        """Let the person's browser finish (its last page may arrive just after the sign-in
+        itself has ended); returns itself, to read ``pages``."""
+        for thread in self.threads:
+            thread.join(timeout)
+        return self
 
     def follow(self, url: str) -> None:
         """Follow redirects like a browser, recording the final page."""
@@ -106,7 +116,7 @@ def test_approve_through_loopback_callback(emu_factory: EmulatorFactory) -> None
     assert (redirect.hostname, redirect.path) == ("127.0.0.1", "/oauth/callback")
     assert redirect.port is not None
     assert redirect.port > 0
-    status, page = browser.pages[0]
+    status, page = browser.wait().pages[0]
     assert status == 200
     assert "You may close this tab" in page
     assert json.loads(token_cache_path(emu.start_url, SSO_SESSION).read_text())["refreshToken"]
@@ -132,7 +142,7 @@ def test_pending_then_approved_by_the_person(emu_factory: EmulatorFactory) -> No
     browser = Browser(script=person)
     token = pkce_provider(emu, browser_opener=browser).get_token()
     assert token.can_refresh()
-    assert browser.pages[0][0] == 200
+    assert browser.wait().pages[0][0] == 200
 
 
 def test_denied(emu_factory: EmulatorFactory) -> None:
@@ -145,7 +155,7 @@ def test_denied(emu_factory: EmulatorFactory) -> None:
     browser = Browser(script=person)
     with pytest.raises(LoginDeniedError, match="denied in the browser"):
         pkce_provider(emu, browser_opener=browser).get_token()
-    _status, page = browser.pages[0]
+    _status, page = browser.wait().pages[0]
     assert "access_denied" in page
     assert "You may close this tab" in page
     assert emu.calls("CreateToken") == 0
@@ -161,7 +171,7 @@ def test_state_mismatch_is_refused(emu_factory: EmulatorFactory) -> None:
     browser = Browser(script=attacker)
     with pytest.raises(LoginStateMismatchError, match="state"):
         pkce_provider(emu, browser_opener=browser).get_token()
-    assert browser.pages[0][0] == 400
+    assert browser.wait().pages[0][0] == 400
     assert emu.calls("CreateToken") == 0
 
 
@@ -212,7 +222,7 @@ def test_listener_ignores_other_paths_and_times_out(emu_factory: EmulatorFactory
     browser = Browser(script=wanderer)
     with pytest.raises(LoginTimeoutError):
         pkce_provider(emu, browser_opener=browser, timeout=1.5).get_token()
-    assert browser.pages[0][0] == 404
+    assert browser.wait().pages[0][0] == 404
 
 
 def test_cancel(emu_factory: EmulatorFactory) -> None:
@@ -360,4 +370,4 @@ def test_idle_browser_connection_does_not_block_the_callback(emu_factory: Emulat
         for sock in idle:
             sock.close()
     assert token.can_refresh()
-    assert browser.pages[0][0] == 200
+    assert browser.wait().pages[0][0] == 200
