@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         HttpConfig,
         RefreshConfig,
         SSOConfig,
+        StorageConfig,
     )
     from refreshable_sso.discovery import (
         AccountInfo,
@@ -127,6 +128,7 @@ _LAZY: dict[str, str] = {
     "MissingDependencyError": "refreshable_sso.errors",
     "ProfileError": "refreshable_sso.errors",
     "RefreshConfig": "refreshable_sso.config",
+    "StorageConfig": "refreshable_sso.config",
     "RefreshableSSOError": "refreshable_sso.errors",
     "RoleInfo": "refreshable_sso.discovery",
     "SSOConfig": "refreshable_sso.config",
@@ -194,6 +196,7 @@ __all__ = [
     "SSOToken",
     "SignInExpiringEvent",
     "StaticTokenProvider",
+    "StorageConfig",
     "TemporaryCredentials",
     "TokenCache",
     "TokenChainError",

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict, TypeVar
 
 from refreshable_sso import _clock, _pickling, _redact, _wiring
 from refreshable_sso.assume import RoleChain
@@ -32,6 +32,7 @@ from refreshable_sso.config import (
     RefreshConfig,
     SessionConfig,
     SSOConfig,
+    StorageConfig,
     parse_assume_role,
     validate,
     validate_session_config,
@@ -46,8 +47,11 @@ from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.store import TokenCache
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from refreshable_sso._aws import HttpSettings
     from refreshable_sso.tokens import policy
+    from refreshable_sso.tokens.login_options import LoginOptions
 
 logger = logging.getLogger("refreshable_sso.session")
 
@@ -140,93 +144,170 @@ class SessionCore:
 
     # -- construction ---------------------------------------------------------------------------
 
+    def __init__(
+        self,
+        *,
+        start_url: str | None = None,
+        sso_region: str | None = None,
+        account_id: str | None = None,
+        role_name: str | None = None,
+        sso_session_name: str | None = None,
+        region_name: str | None = None,
+        profile_name: str | None = None,
+        login: str | None = None,
+        token_provider: TokenProvider | None = None,
+        assume_role: AssumeRoleConfig | Mapping[str, Any] | Sequence[Any] | None = None,
+        sso: SSOConfig | Mapping[str, Any] | None = None,
+        refresh: RefreshConfig | Mapping[str, Any] | None = None,
+        endpoints: EndpointConfig | Mapping[str, Any] | None = None,
+        http: HttpConfig | Mapping[str, Any] | None = None,
+        client_cache: CacheConfig | Mapping[str, Any] | bool | None = None,
+        storage: StorageConfig | Mapping[str, Any] | None = None,
+        login_options: LoginOptions | Mapping[str, Any] | None = None,
+        botocore_session: Any = None,
+        **options: Unpack[SessionOptions],
+    ) -> None:
+        """Validate every argument at once, then build the session; nothing waits on AWS here.
+
+        The arguments name whose sign-in and which role (the identity fields), the region of
+        the session's clients, three common shortcuts, and the configuration objects; every
+        other setting is a field of one of those objects. Each object may also be a dict. The
+        flat keywords of earlier releases still work: each is one field of an object (see
+        ``SessionOptions``) and wins over the same field given in the object. Invalid values
+        raise one ``ConfigurationError`` listing every bad field.
+
+        Args:
+            start_url: The IAM Identity Center start URL
+                (``https://d-xxxxxxxxxx.awsapps.com/start``).
+            sso_region: The region of the IAM Identity Center instance.
+            account_id: The 12-digit account whose role the session acts as.
+            role_name: The permission set's role name in that account.
+            sso_session_name: The ``[sso-session NAME]`` of ``~/.aws/config``; names the token
+                cache file the AWS CLI shares (None: the legacy per-start-URL file).
+            region_name: The region of the session's clients (default: the profile's or
+                ``AWS_REGION``; the SSO region for STS calls when unset).
+            profile_name: The ``~/.aws/config`` profile the session came from (named in errors,
+                and the botocore profile of the session).
+            login: ``"never"`` (raise ``LoginRequiredError``) or ``"auto"`` (sign in
+                interactively when needed); default: ``"auto"`` only with a terminal on stdin.
+            token_provider: Your own source of access tokens (``get_token(*,
+                force_refresh=False)``) instead of the AWS CLI's token cache.
+            assume_role: AssumeRole hops on top of the SSO role: an ``AssumeRoleConfig``, a
+                dict, a role ARN, or a list of them (in order).
+            sso: ``SSOConfig``: the identity fields above, the registration scopes, and where
+                the sign-in keeps its secrets (``token_storage``, ``token_export``).
+            refresh: ``RefreshConfig``: when role credentials and tokens are refreshed, the
+                sign-in's duration and ``relogin_ahead``.
+            endpoints: ``EndpointConfig``: explicit SSO, SSO-OIDC, STS and federation endpoints.
+            http: ``HttpConfig``: timeouts and retries of the SSO, SSO-OIDC and STS calls.
+            client_cache: ``CacheConfig`` for the client and resource cache; False disables it.
+            storage: ``StorageConfig``: the token and role-credential caches (directories,
+                dict-like stores, sharing across processes).
+            login_options: ``LoginOptions`` for the sign-ins this session starts with
+                ``login="auto"``: flow, browser, prompt, timeout, cancel event. The session
+                sets what it owns (scopes, endpoints, HTTP settings, where the token goes).
+            botocore_session: A botocore session to build on (default: a fresh one sharing the
+                process's data loader). The asyncio session *is* its aiobotocore session and
+                refuses this argument with a ``ConfigurationError``.
+            **options: The flat keywords of earlier releases, each one field of the objects
+                above (``SessionOptions`` lists them): ``registration_scopes``,
+                ``token_storage``, ``token_export`` (``sso``); ``defer_refresh``,
+                ``advisory_timeout``, ``mandatory_timeout``, ``token_refresh_window``,
+                ``sso_session_duration``, ``relogin_ahead`` (``refresh``);
+                ``eviction_policy``, ``max_size`` (``client_cache``); ``cache_credentials``,
+                ``token_cache_dir``, ``credential_cache_dir``, ``token_cache``,
+                ``credential_cache`` (``storage``); ``login_flow`` (``login_options.flow``);
+                and ``login_provider`` (a token provider that signs in, with ``login="auto"``)
+                and ``on_login`` (called with the ``LoginEvent`` when a sign-in starts).
+        """
+        self._refuse_for_this_door(botocore_session=botocore_session)
+        self._validate(
+            identity={
+                "start_url": start_url,
+                "sso_region": sso_region,
+                "account_id": account_id,
+                "role_name": role_name,
+                "sso_session_name": sso_session_name,
+            },
+            objects=_ConfigObjects(
+                sso, refresh, endpoints, http, client_cache, storage, login_options
+            ),
+            login=login,
+            token_provider=token_provider,
+            assume_role=assume_role,
+            profile_name=profile_name,
+            options=dict(options),
+        )
+        self._open(
+            region_name=region_name, profile_name=profile_name, botocore_session=botocore_session
+        )
+
+    def _refuse_for_this_door(self, *, botocore_session: Any) -> None:
+        """Raise ``ConfigurationError`` for an argument this front door cannot take (first,
+        before anything else is checked, since no other value can make it acceptable)."""
+
+    def _open(
+        self, *, region_name: str | None, profile_name: str | None, botocore_session: Any
+    ) -> None:
+        """Initialise the front door's own session class and build what does I/O."""
+        raise NotImplementedError
+
     def _validate(
         self,
         *,
-        start_url: str | None,
-        sso_region: str | None,
-        account_id: str | None,
-        role_name: str | None,
-        sso_session_name: str | None,
-        registration_scopes: tuple[str, ...] | list[str] | None,
-        token_provider: TokenProvider | None,
-        defer_refresh: bool | None,
-        advisory_timeout: float | None,
-        mandatory_timeout: float | None,
-        token_refresh_window: float | None,
-        sso_session_duration: float | timedelta | None,
-        relogin_ahead: float | timedelta | None,
-        sso: SSOConfig | Mapping[str, Any] | None,
-        refresh: RefreshConfig | Mapping[str, Any] | None,
-        endpoints: EndpointConfig | Mapping[str, Any] | None,
-        http: HttpConfig | Mapping[str, Any] | None,
-        client_cache: CacheConfig | Mapping[str, Any] | bool | None,
-        eviction_policy: str | None,
-        max_size: int | None,
-        cache_credentials: bool,
-        token_cache_dir: str | Path | None,
-        credential_cache_dir: str | Path | None,
+        identity: Mapping[str, Any],
+        objects: _ConfigObjects,
         login: str | None,
-        login_flow: str | None,
-        login_provider: TokenProvider | None,
-        on_login: Callable[..., Any] | None,
-        profile_name: str | None,
+        token_provider: TokenProvider | None,
         assume_role: AssumeRoleConfig | Mapping[str, Any] | Sequence[Any] | None,
-        token_cache: MutableMapping[str, Any] | None,
-        credential_cache: MutableMapping[str, Any] | None,
-        token_storage: str | None,
-        token_export: str | None,
-        unexpected: Mapping[str, Any],
+        profile_name: str | None,
+        options: dict[str, Any],
     ) -> None:
         """Check every argument (one ``ConfigurationError`` listing every bad field) and keep
         the validated configuration; nothing is built and nothing is read from disk."""
-        _refuse_unexpected(unexpected, self._front_door_name)
-        # Dict-like stores in place of the token file / role credential files (mappingstore).
-        self._token_mapping = _cache_mapping("token_cache", token_cache)
-        self._credential_mapping = _cache_mapping("credential_cache", credential_cache)
+        unknown = {name: options.pop(name) for name in list(options) if name not in _OPTION_OF}
+        _refuse_unexpected(unknown, self._front_door_name)
+        flat: dict[str, dict[str, Any]] = {}
+        for name, value in options.items():
+            flat.setdefault(_OPTION_OF[name], {})[name] = value
+        given = flat.pop("given", {})
+        storage = _storage(objects.storage, flat.pop("storage", {}))
+        # Dict-like stores in place of the token file / role credential files (storage.mapping).
+        self._token_mapping = storage.token_cache
+        self._credential_mapping = storage.credential_cache
+        self._storage_config = storage
+        login_provider, on_login = given.get("login_provider"), given.get("on_login")
         self._given = _pickling.GivenProviders(token_provider, login_provider, on_login, login)
         if login is None:  # a person at a terminal can sign in; a service must not wait for one
             login = _default_login_policy()
-        provider_problems = _provider_problems(token_provider, login_provider, login, token_cache)
+        self._login_options = _login_options(objects.login_options)
+        login_flow = flat.pop("login", {}).get("login_flow")
+        if login_flow is None and self._login_options is not None:
+            login_flow = self._login_options.flow
+        provider_problems = _provider_problems(
+            token_provider, login_provider, login, storage.token_cache
+        )
         hops, hop_problems = parse_assume_role(assume_role)
         provider_problems.extend(hop_problems)
         self._session_config: SessionConfig = validate_session_config(
-            sso=sso,
-            refresh=refresh,
-            endpoints=endpoints,
-            cache=_cache_section(client_cache),
-            http=http,
+            sso=objects.sso,
+            refresh=objects.refresh,
+            endpoints=objects.endpoints,
+            cache=_cache_section(objects.client_cache),
+            http=objects.http,
             login=login,
             login_flow=login_flow,
             overrides={
-                "sso": {
-                    "start_url": start_url,
-                    "sso_region": sso_region,
-                    "account_id": account_id,
-                    "role_name": role_name,
-                    "sso_session_name": sso_session_name,
-                    "registration_scopes": registration_scopes,
-                    "token_storage": token_storage,
-                    "token_export": token_export,
-                },
-                "refresh": {
-                    "defer_refresh": defer_refresh,
-                    "advisory_timeout": advisory_timeout,
-                    "mandatory_timeout": mandatory_timeout,
-                    "token_refresh_window": token_refresh_window,
-                    "sso_session_duration": sso_session_duration,
-                    "relogin_ahead": relogin_ahead,
-                },
-                "cache": {"eviction_policy": eviction_policy, "max_size": max_size},
+                "sso": {**identity, **flat.get("sso", {})},
+                "refresh": flat.get("refresh", {}),
+                "cache": flat.get("cache", {}),
             },
             extra_problems=provider_problems,
         )
         self._assume_role: tuple[AssumeRoleConfig, ...] = hops
-        self._cache_credentials = cache_credentials
-        self._token_cache_dir = Path(token_cache_dir) if token_cache_dir is not None else None
-        self._credential_cache_dir = (
-            Path(credential_cache_dir) if credential_cache_dir is not None else None
-        )
+        self._cache_credentials = storage.cache_credentials
+        self._token_cache_dir = storage.token_cache_dir
+        self._credential_cache_dir = storage.credential_cache_dir
         self._login_profile = profile_name
 
     def _wire(self) -> None:
@@ -250,6 +331,7 @@ class SessionCore:
             on_login=self._given.on_login,
             token_cache_dir=self._token_cache_dir,
             token_mapping=self._token_mapping,
+            login_options=self._login_options,
         )
         self._cached_provider: CachedTokenProvider | None = wiring.cached
         self._login_policy: policy.LoginPolicyProvider | None = wiring.login_policy
@@ -435,6 +517,11 @@ class SessionCore:
         return self._session_config.http
 
     @property
+    def storage_config(self) -> StorageConfig:
+        """Where the token and role credentials are cached (files or dict-like stores)."""
+        return self._storage_config
+
+    @property
     def token_provider(self) -> TokenProvider:
         """The provider role credentials are fetched with (shared by ``for_role`` siblings)."""
         return self._token_provider
@@ -565,6 +652,9 @@ class SessionCore:
             credential_cache_dir=self._credential_cache_dir,
             assume_role=list(self._assume_role) or None,
         )
+        if self._login_options is not None and arguments["login"] == "auto":
+            _pickling.check_picklable("login_options", self._login_options)
+            arguments["login_options"] = self._login_options
         return (_pickling.rebuild, (type(self), arguments))
 
     def _describe(self, expiry: datetime | None) -> str:
@@ -587,6 +677,104 @@ def _cache_section(
     if client_cache is False:
         return {"max_size": 0}
     return client_cache
+
+
+class SessionOptions(TypedDict, total=False):
+    """The flat keywords a session also takes, each one field of a configuration object.
+
+    They are what earlier releases took as 34 constructor arguments; they stay so that code
+    written then keeps working, and each wins over the same field given in its object.
+    ``_OPTION_OF`` says which object each belongs to.
+    """
+
+    registration_scopes: tuple[str, ...] | list[str] | None
+    token_storage: str | None
+    token_export: str | None
+    defer_refresh: bool | None
+    advisory_timeout: float | None
+    mandatory_timeout: float | None
+    token_refresh_window: float | None
+    sso_session_duration: float | timedelta | None
+    relogin_ahead: float | timedelta | None
+    eviction_policy: str | None
+    max_size: int | None
+    cache_credentials: bool | None
+    token_cache_dir: str | Path | None
+    credential_cache_dir: str | Path | None
+    token_cache: MutableMapping[str, Any] | None
+    credential_cache: MutableMapping[str, Any] | None
+    login_flow: str | None
+    login_provider: TokenProvider | None
+    on_login: Callable[..., Any] | None
+
+
+# Each flat keyword -> the configuration object it is a field of ("given": kept as passed).
+_OPTION_OF: dict[str, str] = {
+    "registration_scopes": "sso",
+    "token_storage": "sso",
+    "token_export": "sso",
+    "defer_refresh": "refresh",
+    "advisory_timeout": "refresh",
+    "mandatory_timeout": "refresh",
+    "token_refresh_window": "refresh",
+    "sso_session_duration": "refresh",
+    "relogin_ahead": "refresh",
+    "eviction_policy": "cache",
+    "max_size": "cache",
+    "cache_credentials": "storage",
+    "token_cache_dir": "storage",
+    "credential_cache_dir": "storage",
+    "token_cache": "storage",
+    "credential_cache": "storage",
+    "login_flow": "login",
+    "login_provider": "given",
+    "on_login": "given",
+}
+
+
+class _ConfigObjects(NamedTuple):
+    """The configuration objects (or dicts) a constructor was given, as given."""
+
+    sso: SSOConfig | Mapping[str, Any] | None
+    refresh: RefreshConfig | Mapping[str, Any] | None
+    endpoints: EndpointConfig | Mapping[str, Any] | None
+    http: HttpConfig | Mapping[str, Any] | None
+    client_cache: CacheConfig | Mapping[str, Any] | bool | None
+    storage: StorageConfig | Mapping[str, Any] | None
+    login_options: LoginOptions | Mapping[str, Any] | None
+
+
+def _storage(
+    given: StorageConfig | Mapping[str, Any] | None, flat: Mapping[str, Any]
+) -> StorageConfig:
+    """The storage settings: the object (or dict) with the flat keywords over it."""
+    for name in ("token_cache", "credential_cache"):
+        _cache_mapping(name, flat.get(name))
+    if isinstance(given, Mapping):
+        for name in ("token_cache", "credential_cache"):
+            _cache_mapping(name, given.get(name))
+    if isinstance(given, StorageConfig) and not flat:
+        return given
+    base = given.fields_given() if isinstance(given, StorageConfig) else given
+    # None keeps a field's default (the files), as a flat keyword's None always did
+    fields = {name: value for name, value in flat.items() if value is not None}
+    return validate(StorageConfig, base, **fields)
+
+
+def _login_options(given: LoginOptions | Mapping[str, Any] | None) -> LoginOptions | None:
+    """The session's template for its sign-ins (None: the defaults)."""
+    if given is None:
+        return None
+    from refreshable_sso.tokens.login_options import LoginOptions  # with the login flows
+
+    if isinstance(given, LoginOptions):
+        return given
+    if isinstance(given, Mapping):
+        return LoginOptions(**given)
+    raise ConfigurationError(
+        f"login_options: expected a LoginOptions or a dict, got {type(given).__name__}",
+        ["login_options: expected a LoginOptions or a dict"],
+    )
 
 
 def _cache_mapping(name: str, value: object) -> MutableMapping[str, Any] | None:
@@ -660,4 +848,10 @@ def _refuse_unexpected(
     )
 
 
-__all__ = ["CREDENTIAL_METHOD", "SessionCore", "TemporaryCredentials", "snapshot"]
+__all__ = [
+    "CREDENTIAL_METHOD",
+    "SessionCore",
+    "SessionOptions",
+    "TemporaryCredentials",
+    "snapshot",
+]

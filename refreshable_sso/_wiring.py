@@ -19,6 +19,7 @@ from refreshable_sso.tokens.base import TokenProvider
 from refreshable_sso.tokens.cached import CachedTokenProvider
 
 if TYPE_CHECKING:
+    from refreshable_sso.tokens.login_options import LoginOptions
     from refreshable_sso.tokens.policy import LoginPolicyProvider
 
 
@@ -40,8 +41,14 @@ def build_token_provider(
     on_login: Callable[..., Any] | None,
     token_cache_dir: Path | None,
     token_mapping: MutableMapping[str, Any] | None = None,
+    login_options: LoginOptions | None = None,
 ) -> TokenWiring:
-    """The given provider or the AWS-CLI token cache, wrapped for sign-in with login="auto"."""
+    """The given provider or the AWS-CLI token cache, wrapped for sign-in with login="auto".
+
+    ``login_options`` is the caller's template for the sign-ins (flow, prompt, browser,
+    timeout, cancel event); the session sets what it owns on a copy: the scopes, endpoints,
+    HTTP settings and where the token goes.
+    """
     sso = config.sso
     base: TokenProvider
     if given is not None:
@@ -73,19 +80,24 @@ def build_token_provider(
         sso.start_url,
         sso.sso_region,
         sso.sso_session_name,
-        LoginOptions(
-            flow=config.login_flow,
-            scopes=sso.registration_scopes,
-            oidc_endpoint_url=config.endpoints.sso_oidc,
-            sso_endpoint_url=config.endpoints.sso,  # sso:Logout before a re-login ahead
-            cache_dir=token_cache_dir,
-            http=http,
-            # a mapping holds the client registration too: nothing of the sign-in goes to disk
-            token_cache=token_mapping,
-            token_store=ours,
-            # the OS keyring, when the sign-in keeps its secrets there (the registration too)
-            token_storage=sso.token_storage,
-            token_export=sso.token_export,
+        (login_options or LoginOptions()).model_copy(
+            update={
+                "flow": config.login_flow,
+                "scopes": sso.registration_scopes,
+                "oidc_endpoint_url": config.endpoints.sso_oidc
+                or (login_options.oidc_endpoint_url if login_options else None),
+                # sso:Logout before a re-login ahead
+                "sso_endpoint_url": config.endpoints.sso
+                or (login_options.sso_endpoint_url if login_options else None),
+                "cache_dir": token_cache_dir,
+                "http": http,
+                # a mapping holds the client registration too: nothing of the sign-in goes to disk
+                "token_cache": token_mapping,
+                "token_store": ours,
+                # the OS keyring, when the sign-in keeps its secrets there (the registration too)
+                "token_storage": sso.token_storage,
+                "token_export": sso.token_export,
+            }
         ),
     )
     wrapped = policy.LoginPolicyProvider(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SkipValidation,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -236,6 +238,56 @@ class CacheConfig(BaseModel):
 
     eviction_policy: Literal["LRU", "LFU"] = "LRU"
     max_size: int = Field(default=64, ge=0)
+
+
+class StorageConfig(BaseModel):
+    """Where a session keeps what it shares with other processes: the token and role credentials.
+
+    By default both live in the AWS CLI's files (``~/.aws/sso/cache`` and ``~/.aws/cli/cache``),
+    locked and written atomically, so every process on the host and the AWS CLI share one
+    sign-in and one set of role credentials. A dict-like store keeps them in memory instead
+    (nothing of the sign-in then reaches disk); the store is kept as given, never copied, and
+    left out of ``repr``. Where the *secrets* of a sign-in live (files or the OS keyring) is
+    ``SSOConfig.token_storage``, because it belongs to the sign-in and is remembered with it.
+
+    Attributes:
+        cache_credentials: Share role credentials through the credential cache (files or
+            ``credential_cache``) across processes; False keeps them in this session only.
+        token_cache_dir: The directory of the token cache (None: ``~/.aws/sso/cache``).
+        credential_cache_dir: The directory of the role credential cache (None:
+            ``~/.aws/cli/cache``).
+        token_cache: A dict-like store in place of the token cache files (token and client
+            registration); not usable together with a session's ``token_provider``.
+        credential_cache: A dict-like store in place of the role credential cache files.
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", hide_input_in_errors=True, arbitrary_types_allowed=True
+    )
+
+    cache_credentials: bool = True
+    token_cache_dir: Path | None = None
+    credential_cache_dir: Path | None = None
+    # kept as given (the caller's object, never a copy), checked by _mapping below
+    token_cache: SkipValidation[MutableMapping[str, Any] | None] = Field(default=None, repr=False)
+    credential_cache: SkipValidation[MutableMapping[str, Any] | None] = Field(
+        default=None, repr=False
+    )
+
+    @field_validator("token_cache", "credential_cache", mode="before")
+    @classmethod
+    def _mapping(cls, value: object, info: ValidationInfo) -> object:
+        if value is None or isinstance(value, MutableMapping):
+            return value
+        raise ValueError(
+            f"{info.field_name}: expected a dict or other MutableMapping (or None for the AWS "
+            f"CLI's files), got {type(value).__name__}"
+        )
+
+    def fields_given(self) -> dict[str, Any]:
+        """The fields set to something other than their default, by name (the mappings kept
+        as the very objects given)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class HttpConfig(BaseModel):
@@ -626,6 +678,7 @@ __all__ = [
     "RefreshConfig",
     "SSOConfig",
     "SessionConfig",
+    "StorageConfig",
     "configuration_error",
     "describe_validation_error",
     "parse_assume_role",

@@ -10,9 +10,8 @@ mandatory windows, one refresher at a time) and sits on the botocore session, so
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
-from datetime import datetime, timedelta
-from pathlib import Path
+from collections.abc import Iterator
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +26,6 @@ from refreshable_sso._session_core import (
     snapshot,
 )
 from refreshable_sso.clients import CacheInfo, ClientCache
-from refreshable_sso.config import (
-    AssumeRoleConfig,
-    CacheConfig,
-    EndpointConfig,
-    HttpConfig,
-    RefreshConfig,
-    SSOConfig,
-)
 from refreshable_sso.errors import IdentityError
 from refreshable_sso.expired_token import ExpiredTokenHook
 from refreshable_sso.fast_credentials import (
@@ -42,7 +33,6 @@ from refreshable_sso.fast_credentials import (
     FastRefreshableCredentials,
 )
 from refreshable_sso.identity import Identity, get_caller_identity
-from refreshable_sso.tokens.base import TokenProvider
 
 if TYPE_CHECKING:
     from refreshable_sso.discovery import AccountInfo, RoleInfo
@@ -54,149 +44,27 @@ logger = logging.getLogger(__name__)
 class SSORefreshableSession(SessionCore, boto3.Session):
     """A boto3 session for one IAM Identity Center account and role, refreshed for as long as the sign-in lasts.
 
-    Configuration may be given as plain keyword arguments, as the pydantic models of
+    The constructor (shared with ``AioSSORefreshableSession``, and documented once, in its
+    Args) takes whose sign-in and which role, the region, three shortcuts (``login``,
+    ``token_provider``, ``assume_role``) and the configuration objects of
     ``refreshable_sso.config`` (``sso=``, ``refresh=``, ``endpoints=``, ``http=``,
-    ``client_cache=``) or as dicts; keyword arguments win. Invalid values raise one
-    ``ConfigurationError`` listing every bad field. ``AioSSORefreshableSession`` takes the
-    same arguments (except ``botocore_session``).
-
-    Args:
-        start_url: The IAM Identity Center start URL (``https://d-xxxxxxxxxx.awsapps.com/start``).
-        sso_region: The region of the IAM Identity Center instance.
-        account_id: The 12-digit account whose role the session acts as.
-        role_name: The permission set's role name in that account.
-        region_name: The region of the session's clients (default: the profile's or
-            ``AWS_REGION``; the SSO region for STS calls when unset).
-        sso_session_name: The ``[sso-session NAME]`` of ``~/.aws/config``; names the token
-            cache file the AWS CLI shares (None: the legacy per-start-URL file).
-        registration_scopes: OAuth scopes of the client registration (``sso:account:access``).
-        token_provider: Your own source of access tokens (``get_token(*, force_refresh=False)``)
-            instead of the AWS CLI's token cache.
-        defer_refresh: Fetch role credentials on first use (True, the default) rather than
-            in the constructor.
-        advisory_timeout: Seconds before expiry from which a refresh is tried (a failure is
-            tolerated while the credentials last).
-        mandatory_timeout: Seconds before expiry from which a refresh must succeed.
-        token_refresh_window: Seconds before the access token's expiry from which it is
-            refreshed with its refresh token.
-        sso_session_duration: How long a sign-in lasts as the administrator configured it
-            (seconds or a timedelta); enables ``sign_in_expires_at`` and the sign-in watch.
-        relogin_ahead: With ``login="auto"``, sign in again this long before the sign-in ends.
-        sso: ``SSOConfig`` (or a dict) with the SSO fields above.
-        refresh: ``RefreshConfig`` (or a dict) with the refresh fields above.
-        endpoints: ``EndpointConfig`` (or a dict): explicit SSO, SSO-OIDC, STS and federation
-            endpoints.
-        http: ``HttpConfig`` (or a dict): timeouts and retries of the SSO, SSO-OIDC and STS calls.
-        client_cache: ``CacheConfig`` (or a dict) for the client cache; False disables it.
-        eviction_policy: The client cache's policy, ``"LRU"`` or ``"LFU"``.
-        max_size: The client cache's bound (0 disables caching).
-        cache_credentials: Share role credentials through the AWS CLI's credential cache files
-            (or ``credential_cache``) across processes.
-        token_cache_dir: The directory of the token cache (default ``~/.aws/sso/cache``).
-        credential_cache_dir: The directory of the role credential cache (default
-            ``~/.aws/cli/cache``).
-        login: ``"never"`` (raise ``LoginRequiredError``), ``"auto"`` (sign in interactively
-            when needed); default: ``"auto"`` only with a terminal on stdin.
-        login_flow: The interactive flow with ``login="auto"``: ``"pkce"`` or ``"device"``.
-        login_provider: A token provider that signs in (used with ``login="auto"``).
-        on_login: Called with the prompt (URL and code) when a sign-in starts.
-        profile_name: The ``~/.aws/config`` profile the session came from (named in errors,
-            and the botocore profile of the session).
-        botocore_session: A botocore session to build on (default: a fresh one sharing the
-            process's data loader).
-        assume_role: AssumeRole hops on top of the SSO role: an ``AssumeRoleConfig``, a dict,
-            a role ARN, or a list of them (in order).
-        token_cache: A dict-like store instead of the token cache files (nothing of the
-            sign-in goes to disk).
-        credential_cache: A dict-like store instead of the role credential cache files.
-        token_storage: Where the sign-in's token and client registration live: ``"file"`` (the
-            AWS CLI's files, the default) or ``"keyring"`` (the OS keyring; a missing or
-            locked one raises ``KeyringUnavailableError``). See docs/secrets.md.
-        token_export: With ``token_storage="keyring"``, what reaches the AWS CLI's token file:
-            ``"short-lived"`` (the access token alone, re-exported on each refresh; the
-            default) or ``"none"``.
+    ``client_cache=``, ``storage=``) and ``login_options=`` (a ``LoginOptions``), each also as a
+    dict. The flat keywords of earlier releases (``advisory_timeout=``, ``token_cache_dir=``,
+    ...) still work and win over the same field in an object. Invalid values raise one
+    ``ConfigurationError`` listing every bad field.
     """
 
-    def __init__(
-        self,
-        *,
-        start_url: str | None = None,
-        sso_region: str | None = None,
-        account_id: str | None = None,
-        role_name: str | None = None,
-        region_name: str | None = None,
-        sso_session_name: str | None = None,
-        registration_scopes: tuple[str, ...] | list[str] | None = None,
-        token_provider: TokenProvider | None = None,
-        defer_refresh: bool | None = None,
-        advisory_timeout: float | None = None,
-        mandatory_timeout: float | None = None,
-        token_refresh_window: float | None = None,
-        sso_session_duration: float | timedelta | None = None,
-        relogin_ahead: float | timedelta | None = None,
-        sso: SSOConfig | Mapping[str, Any] | None = None,
-        refresh: RefreshConfig | Mapping[str, Any] | None = None,
-        endpoints: EndpointConfig | Mapping[str, Any] | None = None,
-        http: HttpConfig | Mapping[str, Any] | None = None,
-        client_cache: CacheConfig | Mapping[str, Any] | bool | None = None,
-        eviction_policy: str | None = None,
-        max_size: int | None = None,
-        cache_credentials: bool = True,
-        token_cache_dir: str | Path | None = None,
-        credential_cache_dir: str | Path | None = None,
-        login: str | None = None,
-        login_flow: str | None = None,
-        login_provider: TokenProvider | None = None,
-        on_login: Callable[..., Any] | None = None,
-        profile_name: str | None = None,
-        botocore_session: Any = None,
-        assume_role: AssumeRoleConfig | Mapping[str, Any] | Sequence[Any] | None = None,
-        token_cache: MutableMapping[str, Any] | None = None,
-        credential_cache: MutableMapping[str, Any] | None = None,
-        token_storage: str | None = None,
-        token_export: str | None = None,
-        **unexpected: Any,
+    def _open(
+        self, *, region_name: str | None, profile_name: str | None, botocore_session: Any
     ) -> None:
-        self._validate(
-            start_url=start_url,
-            sso_region=sso_region,
-            account_id=account_id,
-            role_name=role_name,
-            sso_session_name=sso_session_name,
-            registration_scopes=registration_scopes,
-            token_provider=token_provider,
-            defer_refresh=defer_refresh,
-            advisory_timeout=advisory_timeout,
-            mandatory_timeout=mandatory_timeout,
-            token_refresh_window=token_refresh_window,
-            sso_session_duration=sso_session_duration,
-            relogin_ahead=relogin_ahead,
-            sso=sso,
-            refresh=refresh,
-            endpoints=endpoints,
-            http=http,
-            client_cache=client_cache,
-            eviction_policy=eviction_policy,
-            max_size=max_size,
-            cache_credentials=cache_credentials,
-            token_cache_dir=token_cache_dir,
-            credential_cache_dir=credential_cache_dir,
-            login=login,
-            login_flow=login_flow,
-            login_provider=login_provider,
-            on_login=on_login,
-            profile_name=profile_name,
-            assume_role=assume_role,
-            token_cache=token_cache,
-            credential_cache=credential_cache,
-            token_storage=token_storage,
-            token_export=token_export,
-            unexpected=unexpected,
-        )
+        """Initialise the boto3 session, then the credentials every client of it reads."""
         if botocore_session is None:  # ours share the process-wide loader; a caller's is kept as is
             botocore_session = shared_loader.botocore_session(profile_name)
-        super().__init__(
-            region_name=region_name, botocore_session=botocore_session, profile_name=profile_name
+        boto3.Session.__init__(
+            self,
+            region_name=region_name,
+            botocore_session=botocore_session,
+            profile_name=profile_name,
         )
         self._config = self._session_config  # the name this class always had for it
         self._wire()

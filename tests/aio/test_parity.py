@@ -17,19 +17,20 @@ from typing import Any
 
 import pytest
 
+from refreshable_sso._session_core import _OPTION_OF, SessionCore, SessionOptions
 from refreshable_sso.aio import AioSSORefreshableSession
 from refreshable_sso.aio.session import NO_RESOURCES
+from refreshable_sso.errors import ConfigurationError
 from refreshable_sso.session import SSORefreshableSession
 
 SYNC, ASYNC = SSORefreshableSession, AioSSORefreshableSession
 
 # The allowed differences. Keep this short; each entry says why the difference must exist.
-CONSTRUCTOR_ONLY_SYNC = {
-    # The async session *is* the aiobotocore session (an AioSession subclass): there is no
-    # other session for it to wrap. Passing one raises ConfigurationError saying so
-    # (tests/aio/test_session.py::test_configuration_errors_name_the_field).
-    "botocore_session",
-}
+CONSTRUCTOR_ONLY_SYNC: set[str] = set()  # none: one constructor (SessionCore.__init__)
+# Parameters one door takes only to refuse them with a ConfigurationError that says why. The
+# async session *is* the aiobotocore session (an AioSession subclass): there is no other
+# session for it to wrap (tests/aio/test_session.py::test_configuration_errors_name_the_field).
+REFUSED_ON_ASYNC = {"botocore_session"}
 MEMBERS_ONLY_SYNC: set[str] = set()  # none
 MEMBERS_ONLY_ASYNC = {
     # aiobotocore's sessions keep the region in their config store; boto3.Session has a
@@ -167,15 +168,38 @@ def test_resource_on_the_async_session_names_aioboto3() -> None:
 
 @pytest.mark.parametrize("cls", [SYNC, ASYNC], ids=["sync", "async"])
 def test_every_constructor_parameter_is_documented(cls: type) -> None:
-    doc = inspect.getdoc(cls) or ""
-    assert "\nArgs:\n" in doc, f"{cls.__name__} has no Args section"
+    """The constructor is written once (the core's ``__init__``) and documented there, in an
+    Args section the API reference shows with each class; every parameter, and every flat
+    keyword of ``SessionOptions``, is named in it."""
+    assert cls.__init__ is SessionCore.__init__, "one constructor for both front doors"
+    doc = inspect.getdoc(cls.__init__) or ""
+    assert "\nArgs:\n" in doc, f"{cls.__name__}.__init__ has no Args section"
     args = doc.split("\nArgs:\n", 1)[1]
     documented = set(re.findall(r"^    (\w+):", args, flags=re.MULTILINE))
-    assert set(_constructor(cls)) - {"unexpected"} == documented
+    assert set(_constructor(cls)) - {"options"} == documented - {"options"}
+    assert "**options:" in args
+    for name in SessionOptions.__annotations__:
+        assert f"``{name}``" in args, f"flat keyword {name} is not documented"
+    assert set(SessionOptions.__annotations__) == set(_OPTION_OF)
+
+
+def test_what_the_async_door_refuses_it_refuses_clearly() -> None:
+    for name in REFUSED_ON_ASYNC:
+        with pytest.raises(ConfigurationError, match=f"{name}: not accepted by AioSSO"):
+            ASYNC(
+                start_url="https://d-1234567890.awsapps.com/start",
+                sso_region="us-east-1",
+                account_id="123456789012",
+                role_name="ReadOnly",
+                login="never",
+                **{name: object()},
+            )
 
 
 def test_the_allow_lists_are_real() -> None:
     """Each listed difference still exists (a fixed one must leave the list)."""
     assert set(_constructor(SYNC)) - set(_constructor(ASYNC)) >= CONSTRUCTOR_ONLY_SYNC
     assert set(_surface(ASYNC)) - set(_surface(SYNC)) >= MEMBERS_ONLY_ASYNC
-    assert len(CONSTRUCTOR_ONLY_SYNC | MEMBERS_ONLY_SYNC | MEMBERS_ONLY_ASYNC) <= 3
+    assert (
+        len(CONSTRUCTOR_ONLY_SYNC | MEMBERS_ONLY_SYNC | MEMBERS_ONLY_ASYNC | REFUSED_ON_ASYNC) <= 3
+    )
