@@ -46,7 +46,8 @@ from refreshable_sso.storage.files import JsonFileRecord
 from refreshable_sso.storage.paths import cli_cache_dir
 from refreshable_sso.tokens.base import parse_cache_time
 
-logger = logging.getLogger(__name__)
+# the name it had before the move, which logging configurations name
+logger = logging.getLogger("refreshable_sso.assume")
 
 METHOD = "assume-role"
 Fetch = Callable[[], dict[str, str]]
