@@ -22,8 +22,8 @@ from typing import Any, NamedTuple, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
-from refreshable_sso import _aws
-from refreshable_sso._fanout import ordered_fan_out
+from refreshable_sso.aws import clients as _aws
+from refreshable_sso.aws.fanout import ordered_fan_out
 from refreshable_sso.discovery import DISCOVERY_HTTP, _listing_http
 from refreshable_sso.errors import AdminListingError, ConfigurationError
 

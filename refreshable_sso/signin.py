@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from botocore.configloader import load_config
 from botocore.exceptions import BotoCoreError, ClientError, ConfigNotFound, ConfigParseError
 
-from refreshable_sso import _aws, _redact
+from refreshable_sso.aws import clients as _aws
+from refreshable_sso.aws import redact as _redact
 from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import (
     CacheFileError,

@@ -192,7 +192,7 @@ _REJECTED_CODES = (
 
 def _rejected_sign_in(exc: BaseException, target: SignIn) -> LoginError | None:
     """IAM Identity Center refused the start URL or region: its reason and the likely fix."""
-    from refreshable_sso._aws import error_code, error_message
+    from refreshable_sso.aws.clients import error_code, error_message
 
     cause: BaseException | None = exc
     while cause is not None and error_code(cause) is None:

@@ -29,8 +29,9 @@ from botocore.credentials import Credentials, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
-from refreshable_sso import _botocore, _clock
-from refreshable_sso._aws import (
+from refreshable_sso import _clock
+from refreshable_sso.aws import _botocore
+from refreshable_sso.aws.clients import (
     DEFAULT_HTTP,
     error_code,
     error_message,

@@ -33,8 +33,9 @@ from botocore.exceptions import (
 )
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from refreshable_sso import _clock, _redact
-from refreshable_sso._aws import (
+from refreshable_sso import _clock
+from refreshable_sso.aws import redact as _redact
+from refreshable_sso.aws.clients import (
     DEFAULT_HTTP,
     describe_wait,
     error_code,

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso import _aws, _clock
+from refreshable_sso import _clock
+from refreshable_sso.aws import clients as _aws
 from refreshable_sso.errors import LoginDeniedError, LoginError, LoginExpiredError
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.interactive import (

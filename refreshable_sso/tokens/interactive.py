@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso import _aws, _clock
+from refreshable_sso import _clock
+from refreshable_sso.aws import clients as _aws
 from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import (
     CacheFileError,

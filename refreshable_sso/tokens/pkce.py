@@ -29,8 +29,8 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso import _aws
 from refreshable_sso._prompt_server import PromptStopMixin
+from refreshable_sso.aws import clients as _aws
 from refreshable_sso.errors import (
     LoginDeniedError,
     LoginError,

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from refreshable_sso import _aws
+from refreshable_sso.aws import clients as _aws
 from refreshable_sso.config import HttpConfig, SSOConfig
 from refreshable_sso.errors import (
     CacheFileError,

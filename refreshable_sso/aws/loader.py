@@ -4,7 +4,7 @@ A botocore ``Loader`` caches every JSON file it parses (service models, endpoint
 ``endpoints.json``) on the loader instance, and a new ``botocore.session.Session`` makes its own
 loader. So a hundred sessions (one per account in an org-wide script) would parse the same
 megabytes a hundred times and keep a hundred copies. Sessions made here all get the loader
-``refreshable_sso._aws`` already uses for its SSO/OIDC/STS clients, so a held role costs the
+``refreshable_sso.aws.clients`` already uses for its SSO/OIDC/STS clients, so a held role costs the
 memory of its own credentials and clients only.
 
 A caller's own ``botocore_session`` is left exactly as it is (its loader, its search paths).
@@ -23,7 +23,8 @@ import botocore.session
 from botocore.exceptions import ProfileNotFound
 from botocore.loaders import Loader
 
-from refreshable_sso import _aws, _botocore
+from refreshable_sso.aws import _botocore
+from refreshable_sso.aws import clients as _aws
 
 # boto3's resource models; boto3.Session appends this folder to its loader on every __init__.
 BOTO3_DATA_PATH = os.path.join(os.path.dirname(boto3.__file__), "data")
