@@ -64,11 +64,6 @@ if TYPE_CHECKING:
         TemporaryCredentials,
     )
     from refreshable_sso.sign_in_watch import SignInExpiringEvent
-    from refreshable_sso.signin import (
-        LogoutResult,
-        login,
-        logout,
-    )
     from refreshable_sso.tokens import (
         AuthorizationCodeProvider,
         CachedTokenProvider,
@@ -83,6 +78,11 @@ if TYPE_CHECKING:
         StaticTokenProvider,
         TokenCache,
         TokenProvider,
+    )
+    from refreshable_sso.tokens.login.signin import (
+        LogoutResult,
+        login,
+        logout,
     )
 
 __version__ = "0.1.0"
@@ -123,7 +123,7 @@ _LAZY: dict[str, str] = {
     "LoginRequiredError": "refreshable_sso.errors",
     "LoginStateMismatchError": "refreshable_sso.errors",
     "LoginTimeoutError": "refreshable_sso.errors",
-    "LogoutResult": "refreshable_sso.signin",
+    "LogoutResult": "refreshable_sso.tokens.login.signin",
     "MissingDependencyError": "refreshable_sso.errors",
     "ProfileError": "refreshable_sso.errors",
     "RefreshConfig": "refreshable_sso.config",
@@ -144,8 +144,8 @@ _LAZY: dict[str, str] = {
     "list_accounts": "refreshable_sso.discovery",
     "list_assignments": "refreshable_sso.admin",
     "list_roles": "refreshable_sso.discovery",
-    "login": "refreshable_sso.signin",
-    "logout": "refreshable_sso.signin",
+    "login": "refreshable_sso.tokens.login.signin",
+    "logout": "refreshable_sso.tokens.login.signin",
 }
 
 __all__ = [

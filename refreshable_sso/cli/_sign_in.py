@@ -20,7 +20,7 @@ from typing import Any
 
 from refreshable_sso.errors import ProfileError
 
-# refreshable_sso.tokens.interactive.LOGIN_FLOW_ENV, named here so --help imports no botocore
+# refreshable_sso.tokens.login.interactive.LOGIN_FLOW_ENV, named here so --help imports no botocore
 LOGIN_FLOW_ENV = "REFRESHABLE_SSO_LOGIN_FLOW"
 
 

@@ -94,8 +94,8 @@ def _cached_access_token(target: SignIn) -> str | None:
 
 
 def _login(args: argparse.Namespace) -> int:
-    from refreshable_sso.signin import login
-    from refreshable_sso.tokens.login_options import LoginOptions
+    from refreshable_sso.tokens.login.options import LoginOptions
+    from refreshable_sso.tokens.login.signin import login
 
     target = resolve_sign_in(args)
     before = None if args.force or args.new_session else _cached_access_token(target)

@@ -21,7 +21,7 @@ from refreshable_sso import _clock
 from refreshable_sso.aws import clients as _aws
 from refreshable_sso.errors import LoginDeniedError, LoginError, LoginExpiredError
 from refreshable_sso.tokens.base import SSOToken
-from refreshable_sso.tokens.interactive import (
+from refreshable_sso.tokens.login.interactive import (
     SLOW_DOWN_STEP,
     CancellableWait,
     InteractiveTokenProvider,
@@ -36,7 +36,8 @@ from refreshable_sso.tokens.registration import (
 if TYPE_CHECKING:
     from mypy_boto3_sso_oidc import SSOOIDCClient
 
-logger = logging.getLogger(__name__)
+# the name it had before the move, which logging configurations name
+logger = logging.getLogger("refreshable_sso.tokens.device")
 
 #: Polling interval when the server does not say (RFC 8628 section 3.2).
 DEFAULT_INTERVAL = 5.0

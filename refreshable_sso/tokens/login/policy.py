@@ -43,19 +43,20 @@ from refreshable_sso.storage.files import JsonFileRecord
 from refreshable_sso.storage.locks import Holder, LockTimeout
 from refreshable_sso.storage.paths import lock_path_for, token_cache_path
 from refreshable_sso.tokens.base import SSOToken, TokenProvider
-from refreshable_sso.tokens.device import DeviceCodeProvider
-from refreshable_sso.tokens.interactive import (
+from refreshable_sso.tokens.login.device import DeviceCodeProvider
+from refreshable_sso.tokens.login.interactive import (
     DEFAULT_LOGIN_TIMEOUT,
     BrowserOpener,
     InteractiveTokenProvider,
     PromptCallback,
     resolve_login_flow,
 )
-from refreshable_sso.tokens.login_options import LoginOptions
-from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
+from refreshable_sso.tokens.login.options import LoginOptions
+from refreshable_sso.tokens.login.pkce import AuthorizationCodeProvider
 from refreshable_sso.tokens.store import TokenCache
 
-logger = logging.getLogger(__name__)
+# the name it had before the move, which logging configurations name
+logger = logging.getLogger("refreshable_sso.tokens.policy")
 
 LoginPolicy = Literal["never", "auto"]
 LOGIN_POLICIES: tuple[str, ...] = ("never", "auto")

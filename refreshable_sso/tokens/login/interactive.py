@@ -36,7 +36,7 @@ from refreshable_sso.errors import (
     TokenProviderError,
 )
 from refreshable_sso.tokens.base import SSOToken
-from refreshable_sso.tokens.login_options import (
+from refreshable_sso.tokens.login.options import (
     DEFAULT_LOGIN_TIMEOUT,
     DEFAULT_REUSE_MARGIN,
     SLOW_DOWN_STEP,
@@ -52,7 +52,8 @@ from refreshable_sso.tokens.store import TokenCache
 if TYPE_CHECKING:
     from mypy_boto3_sso_oidc import SSOOIDCClient
 
-logger = logging.getLogger(__name__)
+# the name it had before the move, which logging configurations name
+logger = logging.getLogger("refreshable_sso.tokens.interactive")
 
 LOGIN_FLOWS: tuple[str, ...] = ("auto", "pkce", "device")
 #: Environment variable that chooses the login flow once for every program of a user.
@@ -309,7 +310,7 @@ class InteractiveTokenProvider:
     ``get_token()`` hands out the cached token while more than ``reuse_margin`` seconds remain
     (unless ``force_refresh``), otherwise runs a login, stores the result (with its refresh
     token and client registration) in the shared token cache and returns it. One login runs
-    at a time per provider object; ``tokens.policy`` serialises logins across processes.
+    at a time per provider object; ``login.policy`` serialises logins across processes.
 
     Everything but whose sign-in it is comes in one :class:`LoginOptions` (``options=``),
     kept as ``self.options``. The separate keywords below are the older spelling of the same

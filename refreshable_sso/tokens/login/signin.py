@@ -34,21 +34,22 @@ from refreshable_sso.storage.keyring import TokenExport, TokenStorageKind
 from refreshable_sso.storage.paths import role_credentials_cache_path
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.cached import CachedTokenProvider
-from refreshable_sso.tokens.interactive import resolve_login_flow
-from refreshable_sso.tokens.login_options import (
+from refreshable_sso.tokens.login.interactive import resolve_login_flow
+from refreshable_sso.tokens.login.options import (
     DEFAULT_LOGIN_TIMEOUT,
     BrowserOpener,
     LoginOptions,
     PromptCallback,
 )
-from refreshable_sso.tokens.policy import LOCK_GRACE, interactive_provider, store_login_lock
+from refreshable_sso.tokens.login.policy import LOCK_GRACE, interactive_provider, store_login_lock
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from refreshable_sso.tokens.store import TokenCache
 
 if TYPE_CHECKING:
     from mypy_boto3_sso import SSOClient
 
-logger = logging.getLogger(__name__)
+# the name it had before the move, which logging configurations name
+logger = logging.getLogger("refreshable_sso.signin")
 
 #: ``login()`` signs in again when the cached token has less than this many seconds left
 #: and cannot be refreshed.

@@ -29,7 +29,6 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from refreshable_sso._prompt_server import PromptStopMixin
 from refreshable_sso.aws import clients as _aws
 from refreshable_sso.errors import (
     LoginDeniedError,
@@ -38,8 +37,9 @@ from refreshable_sso.errors import (
     LoginStateMismatchError,
 )
 from refreshable_sso.tokens.base import SSOToken
-from refreshable_sso.tokens.device import run_device_flow
-from refreshable_sso.tokens.interactive import (
+from refreshable_sso.tokens.login._prompt_server import PromptStopMixin
+from refreshable_sso.tokens.login.device import run_device_flow
+from refreshable_sso.tokens.login.interactive import (
     BrowserOpener,
     CancellableWait,
     InteractiveTokenProvider,
@@ -47,7 +47,8 @@ from refreshable_sso.tokens.interactive import (
 )
 from refreshable_sso.tokens.registration import AUTHORIZATION_CODE_GRANT
 
-logger = logging.getLogger(__name__)
+# the name it had before the move, which logging configurations name
+logger = logging.getLogger("refreshable_sso.tokens.pkce")
 
 CALLBACK_PATH = "/oauth/callback"
 _VERIFIER_ALPHABET = string.ascii_letters + string.digits + "-._~"
