@@ -147,7 +147,7 @@ def _login(args: argparse.Namespace) -> int:
 def _remember_storage(target: SignIn, storage: str, export: str | None) -> None:
     """Record the storage choice in the sso-session section, where every tool of ours reads
     it (see ``refreshable_sso.tokens.migrate.remember_token_storage``)."""
-    from refreshable_sso.configfile import sso_session_section
+    from refreshable_sso.profiles.editor import sso_session_section
     from refreshable_sso.tokens.migrate import remember_token_storage
 
     if target.sso_session_name is None:

@@ -28,7 +28,7 @@ from refreshable_sso.errors import (
     LoginRequiredError,
     TokenProviderError,
 )
-from refreshable_sso.profiles import config_file_path
+from refreshable_sso.profiles.reader import config_file_path
 from refreshable_sso.storage.files import JsonFileRecord
 from refreshable_sso.storage.keyring import TokenExport, TokenStorageKind
 from refreshable_sso.storage.paths import role_credentials_cache_path
