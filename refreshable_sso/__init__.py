@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from refreshable_sso.admin import Assignment, list_assignments
+    from refreshable_sso.admin.assignments import Assignment, list_assignments
     from refreshable_sso.clients import (
         CacheInfo,
     )
@@ -91,7 +91,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "AccountInfo": "refreshable_sso.discovery",
     "AdminListingError": "refreshable_sso.errors",
-    "Assignment": "refreshable_sso.admin",
+    "Assignment": "refreshable_sso.admin.assignments",
     "AuthorizationCodeProvider": "refreshable_sso.tokens",
     "CacheConfig": "refreshable_sso.config",
     "CacheFileError": "refreshable_sso.errors",
@@ -142,7 +142,7 @@ _LAZY: dict[str, str] = {
     "TokenProviderError": "refreshable_sso.errors",
     "UnknownAccountError": "refreshable_sso.errors",
     "list_accounts": "refreshable_sso.discovery",
-    "list_assignments": "refreshable_sso.admin",
+    "list_assignments": "refreshable_sso.admin.assignments",
     "list_roles": "refreshable_sso.discovery",
     "login": "refreshable_sso.tokens.login.signin",
     "logout": "refreshable_sso.tokens.login.signin",

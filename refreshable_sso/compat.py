@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 from refreshable_sso import discovery
-from refreshable_sso.admin import Assignment, list_assignments
+from refreshable_sso.admin.assignments import Assignment, list_assignments
 from refreshable_sso.errors import CacheFileError, LoginRequiredError, TokenProviderError
 from refreshable_sso.session import SSORefreshableSession
 from refreshable_sso.tokens.base import SSOToken, format_cache_time

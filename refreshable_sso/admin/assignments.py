@@ -27,7 +27,8 @@ from refreshable_sso.aws.fanout import ordered_fan_out
 from refreshable_sso.discovery import DISCOVERY_HTTP, _listing_http
 from refreshable_sso.errors import AdminListingError, ConfigurationError
 
-logger = logging.getLogger(__name__)
+# the name it had before the move, which logging configurations name
+logger = logging.getLogger("refreshable_sso.admin")
 
 ACCOUNT = "AWS_ACCOUNT"
 OU = "AWS_OU"
