@@ -42,7 +42,7 @@ def measure(accounts: int = 200, latency: float = 0.05, rounds: int = 3) -> dict
     isolate_home()
     import aws_sso_lib
 
-    from refreshable_sso.admin import list_assignments
+    from refreshable_sso.admin.assignments import list_assignments
     from refreshable_sso.emulator import Emulator
     from refreshable_sso.emulator.assignments import GeneratedOrg
     from refreshable_sso.emulator.directory import Directory

@@ -18,8 +18,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from refreshable_sso import login, logout
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.signin import login, logout
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
+from refreshable_sso.tokens import AuthorizationCodeProvider
 
 
 def standin_browser(url: str) -> bool:

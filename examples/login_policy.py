@@ -18,8 +18,7 @@ from pathlib import Path
 
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.session import SSORefreshableSession
-from refreshable_sso.tokens.device import DeviceCodeProvider
-from refreshable_sso.tokens.policy import LoginEvent
+from refreshable_sso.tokens import DeviceCodeProvider, LoginEvent
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from refreshable_sso.admin import Assignment, list_assignments
+    from refreshable_sso.admin.assignments import Assignment, list_assignments
     from refreshable_sso.clients import (
         CacheInfo,
     )
@@ -65,11 +65,6 @@ if TYPE_CHECKING:
         TemporaryCredentials,
     )
     from refreshable_sso.sign_in_watch import SignInExpiringEvent
-    from refreshable_sso.signin import (
-        LogoutResult,
-        login,
-        logout,
-    )
     from refreshable_sso.tokens import (
         AuthorizationCodeProvider,
         CachedTokenProvider,
@@ -85,6 +80,11 @@ if TYPE_CHECKING:
         TokenCache,
         TokenProvider,
     )
+    from refreshable_sso.tokens.login.signin import (
+        LogoutResult,
+        login,
+        logout,
+    )
 
 __version__ = "0.1.0"
 
@@ -92,7 +92,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "AccountInfo": "refreshable_sso.discovery",
     "AdminListingError": "refreshable_sso.errors",
-    "Assignment": "refreshable_sso.admin",
+    "Assignment": "refreshable_sso.admin.assignments",
     "AuthorizationCodeProvider": "refreshable_sso.tokens",
     "CacheConfig": "refreshable_sso.config",
     "CacheFileError": "refreshable_sso.errors",
@@ -124,7 +124,7 @@ _LAZY: dict[str, str] = {
     "LoginRequiredError": "refreshable_sso.errors",
     "LoginStateMismatchError": "refreshable_sso.errors",
     "LoginTimeoutError": "refreshable_sso.errors",
-    "LogoutResult": "refreshable_sso.signin",
+    "LogoutResult": "refreshable_sso.tokens.login.signin",
     "MissingDependencyError": "refreshable_sso.errors",
     "ProfileError": "refreshable_sso.errors",
     "RefreshConfig": "refreshable_sso.config",
@@ -144,10 +144,10 @@ _LAZY: dict[str, str] = {
     "TokenProviderError": "refreshable_sso.errors",
     "UnknownAccountError": "refreshable_sso.errors",
     "list_accounts": "refreshable_sso.discovery",
-    "list_assignments": "refreshable_sso.admin",
+    "list_assignments": "refreshable_sso.admin.assignments",
     "list_roles": "refreshable_sso.discovery",
-    "login": "refreshable_sso.signin",
-    "logout": "refreshable_sso.signin",
+    "login": "refreshable_sso.tokens.login.signin",
+    "logout": "refreshable_sso.tokens.login.signin",
 }
 
 __all__ = [

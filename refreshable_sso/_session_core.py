@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict, TypeVar
 
-from refreshable_sso import _clock, _pickling, _redact, _wiring
+from refreshable_sso import _clock, _pickling, _wiring
 from refreshable_sso.assume import RoleChain
+from refreshable_sso.aws import redact as _redact
 from refreshable_sso.config import (
     AssumeRoleConfig,
     CacheConfig,
@@ -49,7 +50,7 @@ from refreshable_sso.tokens.store import TokenCache
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from refreshable_sso._aws import HttpSettings
+    from refreshable_sso.aws.clients import HttpSettings
     from refreshable_sso.tokens import policy
     from refreshable_sso.tokens.login_options import LoginOptions
 

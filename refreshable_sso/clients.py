@@ -27,7 +27,7 @@ import boto3
 from botocore.config import Config
 from cachetools import Cache, LFUCache, LRUCache
 
-from refreshable_sso import _botocore
+from refreshable_sso.aws import _botocore
 from refreshable_sso.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)

@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 from refreshable_sso import discovery
-from refreshable_sso.admin import Assignment, list_assignments
+from refreshable_sso.admin.assignments import Assignment, list_assignments
 from refreshable_sso.errors import CacheFileError, LoginRequiredError, TokenProviderError
 from refreshable_sso.session import SSORefreshableSession
-from refreshable_sso.signin import DEFAULT_MIN_VALID
 from refreshable_sso.tokens.base import SSOToken, format_cache_time
 from refreshable_sso.tokens.cached import CachedTokenProvider
-from refreshable_sso.tokens.device import DeviceCodeProvider
-from refreshable_sso.tokens.login_options import LoginOptions
+from refreshable_sso.tokens.login.device import DeviceCodeProvider
+from refreshable_sso.tokens.login.options import LoginOptions
+from refreshable_sso.tokens.login.signin import DEFAULT_MIN_VALID
 
 CacheMapping = MutableMapping[str, Any]
 UserAuthHandler = Callable[..., Any]

@@ -295,7 +295,7 @@ class HttpConfig(BaseModel):
 
     The one HTTP settings type: sessions take it as ``http=``, and ``login()``, ``logout()``,
     the token providers and the client factories take the same object.
-    (``refreshable_sso._aws.HttpSettings`` is another name for it, kept for old imports.)
+    (``refreshable_sso.aws.clients.HttpSettings`` is another name for it, kept for old imports.)
 
     The defaults bound a hung endpoint: 3 attempts x 4 s read timeout plus at most about 3 s of
     backoff, so the first error reaches the caller within about 20 s (a black-holed address:

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.paginate import TokenEncoder
 
-from refreshable_sso import _aws
-from refreshable_sso._fanout import ordered_fan_out
+from refreshable_sso.aws import clients as _aws
+from refreshable_sso.aws.fanout import ordered_fan_out
 from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import (
     ConfigurationError,

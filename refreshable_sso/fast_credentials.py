@@ -1,18 +1,22 @@
-"""botocore refreshable credentials that answer fresh credentials without botocore's clock work.
+"""Moved to :mod:`refreshable_sso.aws.fast_credentials`; this path stays so existing imports keep working.
 
-Every signed request asks its credentials object for ``get_frozen_credentials()``; botocore's
-own answer does time-zone and datetime arithmetic before it looks at its lock. The classes
-here skip that work while botocore's advisory window is still ahead, and hand every other
-decision to botocore unchanged. They live in :mod:`refreshable_sso._botocore` (the one module
-that touches botocore's private attributes, where the reasoning and the guarantees are written
-down); this module keeps their public import path.
+``refreshable_sso.fast_credentials`` *is* that module (the same object in ``sys.modules``, put
+there below), so monkeypatching either name patches both, and a pickle that names the old path
+still loads. The table of moves is in tests/test_layout.py.
 """
 
-from __future__ import annotations
+import sys
 
-from refreshable_sso._botocore import (
+from refreshable_sso.aws import fast_credentials as _moved
+from refreshable_sso.aws.fast_credentials import (
     FastDeferredRefreshableCredentials,
     FastRefreshableCredentials,
 )
 
-__all__ = ["FastDeferredRefreshableCredentials", "FastRefreshableCredentials"]
+# for type checkers only: at run time this name is the moved module
+__all__ = [
+    "FastDeferredRefreshableCredentials",
+    "FastRefreshableCredentials",
+]
+
+sys.modules[__name__] = _moved

@@ -14,7 +14,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from refreshable_sso import _clock
-from refreshable_sso._aws import (
+from refreshable_sso.aws.clients import (
     DEFAULT_HTTP,
     describe_wait,
     error_code,

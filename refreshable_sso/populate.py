@@ -1,6 +1,6 @@
 """One profile per reachable account and role, written into ``~/.aws/config``.
 
-The plan is computed entirely in memory (on a :class:`~refreshable_sso.configfile.ConfigDocument`)
+The plan is computed entirely in memory (on a :class:`~refreshable_sso.profiles.editor.ConfigDocument`)
 before anything is written, so a refused run (a hand-written profile in the way) writes nothing.
 Every profile we write carries ``refreshable_sso_generated = <sso-session>``: that marker is how a
 later ``--prune`` knows which profiles are ours to remove, and how a name collision with a
@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from refreshable_sso.errors import ConfigurationError, ProfileError
 
 if TYPE_CHECKING:  # configupdater and discovery load only when a run needs them
-    from refreshable_sso.configfile import ConfigDocument
     from refreshable_sso.discovery import RoleInfo
+    from refreshable_sso.profiles.editor import ConfigDocument
 
 GENERATED_KEY = "refreshable_sso_generated"
 DEFAULT_TEMPLATE = "{account_name}.{role_name}"
@@ -155,7 +155,7 @@ def profile_values(role: RoleInfo, options: PopulateOptions) -> dict[str, str]:
 
 def ensure_sso_session(document: ConfigDocument, options: PopulateOptions) -> bool:
     """Create ``[sso-session NAME]`` when missing; refuse one that names another sign-in."""
-    from refreshable_sso.configfile import sso_session_section
+    from refreshable_sso.profiles.editor import sso_session_section
 
     section = sso_session_section(options.sso_session)
     existing = document.section_values(section)
@@ -186,7 +186,7 @@ def populate(
     """Apply the profiles for ``roles`` to ``document`` (in memory). Raises ``ProfileError``
     naming every hand-written profile in the way unless ``options.force``; then the document
     is left as it was."""
-    from refreshable_sso.configfile import profile_section
+    from refreshable_sso.profiles.editor import profile_section
 
     check_template(options.profile_name)
     wanted: dict[str, dict[str, str]] = {}

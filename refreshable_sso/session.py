@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.credentials import RefreshableCredentials
 
-from refreshable_sso import _botocore, shared_loader
+from refreshable_sso import shared_loader
 from refreshable_sso._session_core import (
     CREDENTIAL_METHOD,
     SessionCore,
     TemporaryCredentials,
     snapshot,
 )
+from refreshable_sso.aws import _botocore
 from refreshable_sso.clients import CacheInfo, ClientCache
 from refreshable_sso.errors import IdentityError
 from refreshable_sso.expired_token import ExpiredTokenHook

@@ -101,3 +101,21 @@ def test_an_import_cycle_breaks_the_no_cycles_contract(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"{NO_CYCLES}, at any depth BROKEN" in done.stdout
     assert cycle in done.stdout
+
+
+def test_an_upward_import_breaks_the_layers_contract(tmp_path: Path) -> None:
+    copy = _copy_of_the_package(tmp_path)
+    control = _lint_imports(copy, "layers")
+    assert control.returncode == 0, control.stdout + control.stderr
+
+    # storage sits three layers below the session: a record store that knew the session would
+    # make every new store (the keyring, encrypted storage) depend on it
+    _append(
+        copy / "refreshable_sso" / "storage" / "base.py",
+        "from refreshable_sso.session import SSORefreshableSession",
+    )
+    done = _lint_imports(copy, "layers")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "BROKEN" in done.stdout
+    assert "refreshable_sso.storage.base -> refreshable_sso.session" in done.stdout

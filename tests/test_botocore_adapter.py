@@ -1,4 +1,4 @@
-"""Pins every botocore private ``refreshable_sso._botocore`` relies on, against the installed one.
+"""Pins every botocore private ``refreshable_sso.aws._botocore`` relies on, against the installed one.
 
 A botocore (or boto3, aiobotocore) release that renames or changes one of them fails here, by
 name, instead of somewhere inside a refresh. Run on the oldest and the newest botocore the
@@ -26,7 +26,8 @@ from botocore.credentials import (
 from botocore.exceptions import CredentialRetrievalError
 from botocore.loaders import Loader
 
-from refreshable_sso import _botocore, _clock
+from refreshable_sso import _clock
+from refreshable_sso.aws import _botocore
 
 
 class Source:

@@ -43,13 +43,14 @@ sys.meta_path.insert(0, RefuseExtras())
 """
 
 # Every module of the library, imported one by one: the front doors (cli, emulator, the pytest
-# plugin), the config editor (the 'cli' extra) and the async session (the 'aio' extra) aside.
+# plugin), the config editor (the 'cli' extra; also under its old path, configfile) and the async
+# session (the 'aio' extra) aside.
 IMPORT_THE_LIBRARY = """
 import importlib, pkgutil, sys
 import refreshable_sso
 
 aside = ("refreshable_sso.cli", "refreshable_sso.emulator", "refreshable_sso.pytest_plugin",
-         "refreshable_sso.configfile", "refreshable_sso.aio")
+         "refreshable_sso.profiles.editor", "refreshable_sso.configfile", "refreshable_sso.aio")
 names = [m.name for m in pkgutil.walk_packages(refreshable_sso.__path__, "refreshable_sso.")
          if not m.name.startswith(aside)]
 for name in names:
@@ -79,7 +80,11 @@ print(session.client("sts", endpoint_url=url).get_caller_identity()["Account"])
 MISSING_EXTRA = """
 from refreshable_sso.errors import MissingDependencyError
 
-for module, extra in (("refreshable_sso.configfile", "cli"), ("refreshable_sso.emulator", "emulator")):
+for module, extra in (
+    ("refreshable_sso.profiles.editor", "cli"),
+    ("refreshable_sso.configfile", "cli"),  # its old path, an alias of the same module
+    ("refreshable_sso.emulator", "emulator"),
+):
     try:
         __import__(module)
     except MissingDependencyError as exc:

@@ -13,11 +13,11 @@ import pytest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from refreshable_sso._aws import error_message, oidc_client, sso_client, sts_client
+from refreshable_sso.aws.clients import error_message, oidc_client, sso_client, sts_client
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import LoginError, TokenProviderError
 from refreshable_sso.tokens.cached import CachedTokenProvider
-from refreshable_sso.tokens.device import DeviceCodeProvider
+from refreshable_sso.tokens.login.device import DeviceCodeProvider
 from tests.tokens.helpers import age_token
 
 WRONG_START_URL = "https://d-9999999999.awsapps.com/start"

@@ -25,8 +25,8 @@ from typing import Any
 
 from aiobotocore.credentials import AioDeferredRefreshableCredentials  # type: ignore[import-untyped]
 
-from refreshable_sso import _botocore
 from refreshable_sso.aio._lock import AnyLoopLock
+from refreshable_sso.aws import _botocore
 
 # The method name botocore's own SSO provider gives its credentials (as the sync session).
 CREDENTIAL_METHOD = "sso"

@@ -65,7 +65,7 @@ def token_provider(args: argparse.Namespace) -> tuple[CachedTokenProvider, str]:
 @contextmanager
 def stating_waits(max_attempts: int) -> Iterator[None]:
     """A listing that timed out says how long the command waited, and why (attempts x timeout)."""
-    from refreshable_sso import _aws
+    from refreshable_sso.aws import clients as _aws
     from refreshable_sso.errors import DiscoveryError
 
     started = _clock.monotonic()

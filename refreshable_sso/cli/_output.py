@@ -13,7 +13,7 @@ import logging
 import sys
 import traceback
 
-from refreshable_sso._redact import redact
+from refreshable_sso.aws.redact import redact
 from refreshable_sso.errors import RefreshableSSOError
 
 _THIRD_PARTY = ("botocore", "boto3", "urllib3", "s3transfer")

@@ -20,7 +20,7 @@ from typing import Any
 
 from refreshable_sso.errors import ProfileError
 
-# refreshable_sso.tokens.interactive.LOGIN_FLOW_ENV, named here so --help imports no botocore
+# refreshable_sso.tokens.login.interactive.LOGIN_FLOW_ENV, named here so --help imports no botocore
 LOGIN_FLOW_ENV = "REFRESHABLE_SSO_LOGIN_FLOW"
 
 
@@ -56,7 +56,7 @@ def _config_sessions() -> dict[str, dict[str, Any]]:
     from botocore.configloader import load_config
     from botocore.exceptions import ConfigNotFound, ConfigParseError
 
-    from refreshable_sso.profiles import config_file_path
+    from refreshable_sso.profiles.reader import config_file_path
 
     path = config_file_path()
     try:
@@ -73,7 +73,7 @@ def _config_sessions() -> dict[str, dict[str, Any]]:
 
 def resolve_sign_in(args: argparse.Namespace) -> SignIn:
     """The sign-in named on the command line; ``ProfileError`` says what is missing."""
-    from refreshable_sso.profiles import config_file_path, load_sso_profile
+    from refreshable_sso.profiles.reader import config_file_path, load_sso_profile
 
     if not (args.profile or args.start_url or args.sso_region or args.sso_session):
         implied = _implied_profile()
@@ -106,7 +106,7 @@ def resolve_sign_in(args: argparse.Namespace) -> SignIn:
     scopes: tuple[str, ...] | None = None
     storage: dict[str, str | None] = {}
     if session:
-        from refreshable_sso.profiles import TOKEN_EXPORT_KEY, TOKEN_STORAGE_KEY
+        from refreshable_sso.profiles.reader import TOKEN_EXPORT_KEY, TOKEN_STORAGE_KEY
 
         remembered = _config_sessions().get(session) or {}
         for key, name in ((TOKEN_STORAGE_KEY, "token_storage"), (TOKEN_EXPORT_KEY, "token_export")):
@@ -145,7 +145,7 @@ def _implied_profile() -> str | None:
     from botocore.configloader import load_config
     from botocore.exceptions import ConfigNotFound, ConfigParseError
 
-    from refreshable_sso.profiles import config_file_path
+    from refreshable_sso.profiles.reader import config_file_path
 
     try:
         profiles = load_config(str(config_file_path())).get("profiles", {})

@@ -99,7 +99,7 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _assignments(args: argparse.Namespace) -> int:
-    from refreshable_sso.admin import Assignment, list_assignments
+    from refreshable_sso.admin.assignments import Assignment, list_assignments
 
     rows = list_assignments(
         _session(args),

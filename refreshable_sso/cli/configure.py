@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from refreshable_sso.errors import ProfileError
 
 if TYPE_CHECKING:
-    from refreshable_sso.configfile import ConfigDocument
+    from refreshable_sso.profiles.editor import ConfigDocument
 
 
 def register(subparsers: Any) -> None:
@@ -92,7 +92,7 @@ def _default_session_name(start_url: str) -> str:
 
 def _sign_in(args: argparse.Namespace, document: ConfigDocument) -> tuple[str, str, str]:
     """sso-session name, start URL and region, from the arguments and the config file."""
-    from refreshable_sso.configfile import sso_session_section
+    from refreshable_sso.profiles.editor import sso_session_section
 
     name = args.sso_session or (args.start_url and _default_session_name(args.start_url))
     if not name:
@@ -118,9 +118,9 @@ def _sign_in(args: argparse.Namespace, document: ConfigDocument) -> tuple[str, s
 
 def _populate(args: argparse.Namespace) -> int:
     from refreshable_sso import discovery
-    from refreshable_sso.configfile import ConfigDocument
     from refreshable_sso.populate import PopulateOptions, check_template, populate
-    from refreshable_sso.profiles import config_file_path
+    from refreshable_sso.profiles.editor import ConfigDocument
+    from refreshable_sso.profiles.reader import config_file_path
     from refreshable_sso.tokens.cached import CachedTokenProvider
 
     check_template(args.profile_name)

@@ -16,13 +16,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from refreshable_sso._reuse import DEFAULT_MIN_REMAINING
 from refreshable_sso.cli._target import (
     add_target_arguments,
     build_session,
     cache_target,
     fresh_credentials,
 )
+from refreshable_sso.credentials.reuse import DEFAULT_MIN_REMAINING
 from refreshable_sso.serving.documents import ServedCredentials
 from refreshable_sso.serving.warm import cached_credentials
 

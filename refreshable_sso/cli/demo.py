@@ -104,7 +104,7 @@ def _validate(args: argparse.Namespace) -> list[str]:
 def _sign_in(emu: Emulator, cache_dir: Path, out: TextIO) -> str:
     """A real device-code login (the emulator approves it); seeding the cache as a fallback."""
     try:
-        from refreshable_sso.tokens.device import DeviceCodeProvider
+        from refreshable_sso.tokens.login.device import DeviceCodeProvider
     except ImportError:  # pragma: no cover - only while the login work is absent
         emu.seed_token_cache(cache_dir, SSO_SESSION_NAME)
         return "token cache seeded by the emulator"

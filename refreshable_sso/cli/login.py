@@ -94,8 +94,8 @@ def _cached_access_token(target: SignIn) -> str | None:
 
 
 def _login(args: argparse.Namespace) -> int:
-    from refreshable_sso.signin import login
-    from refreshable_sso.tokens.login_options import LoginOptions
+    from refreshable_sso.tokens.login.options import LoginOptions
+    from refreshable_sso.tokens.login.signin import login
 
     target = resolve_sign_in(args)
     before = None if args.force or args.new_session else _cached_access_token(target)
@@ -147,7 +147,7 @@ def _login(args: argparse.Namespace) -> int:
 def _remember_storage(target: SignIn, storage: str, export: str | None) -> None:
     """Record the storage choice in the sso-session section, where every tool of ours reads
     it (see ``refreshable_sso.tokens.migrate.remember_token_storage``)."""
-    from refreshable_sso.configfile import sso_session_section
+    from refreshable_sso.profiles.editor import sso_session_section
     from refreshable_sso.tokens.migrate import remember_token_storage
 
     if target.sso_session_name is None:
@@ -192,7 +192,7 @@ _REJECTED_CODES = (
 
 def _rejected_sign_in(exc: BaseException, target: SignIn) -> LoginError | None:
     """IAM Identity Center refused the start URL or region: its reason and the likely fix."""
-    from refreshable_sso._aws import error_code, error_message
+    from refreshable_sso.aws.clients import error_code, error_message
 
     cause: BaseException | None = exc
     while cause is not None and error_code(cause) is None:

@@ -28,8 +28,8 @@ def register(subparsers: Any) -> None:
 
 
 def _logout(args: argparse.Namespace) -> int:
-    from refreshable_sso.signin import logout
-    from refreshable_sso.tokens.login_options import LoginOptions
+    from refreshable_sso.tokens.login.options import LoginOptions
+    from refreshable_sso.tokens.login.signin import logout
     from refreshable_sso.tokens.store import TokenCache
 
     target = resolve_sign_in(args)

@@ -54,7 +54,7 @@ def register(subparsers: Any) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from refreshable_sso.configfile import sso_session_section
+    from refreshable_sso.profiles.editor import sso_session_section
     from refreshable_sso.tokens.migrate import migrate_sign_in, remember_token_storage
 
     target = resolve_sign_in(args)

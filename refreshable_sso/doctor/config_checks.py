@@ -157,7 +157,7 @@ def migration_session_name(ctx: DoctorContext, target: SSOTarget) -> str:
 
 
 def migrate_legacy(ctx: DoctorContext, target: SSOTarget, session: str) -> None:
-    from refreshable_sso.configfile import ConfigDocument, profile_section, sso_session_section
+    from refreshable_sso.profiles.editor import ConfigDocument, profile_section, sso_session_section
 
     doc = ConfigDocument.load(ctx.config_path)
     if not doc.section_values(sso_session_section(session)):

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.configloader import load_config
 from botocore.exceptions import ConfigNotFound, ConfigParseError
 
-from refreshable_sso.profiles import TOKEN_EXPORT_KEY, TOKEN_STORAGE_KEY, config_file_path
+from refreshable_sso.profiles.reader import TOKEN_EXPORT_KEY, TOKEN_STORAGE_KEY, config_file_path
 from refreshable_sso.storage.paths import cli_cache_dir, sso_cache_dir
 
 

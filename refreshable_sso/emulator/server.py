@@ -21,7 +21,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from refreshable_sso._prompt_server import PromptStopMixin
 from refreshable_sso.emulator.clock import Clock
 from refreshable_sso.emulator.counters import Counters
 from refreshable_sso.emulator.faults import Faults
@@ -33,6 +32,7 @@ from refreshable_sso.emulator.wire import (
     default_code,
     render_error,
 )
+from refreshable_sso.tokens.login._prompt_server import PromptStopMixin
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from refreshable_sso._prompt_server import PromptStopMixin
+from refreshable_sso.tokens.login._prompt_server import PromptStopMixin
 
 
 class Reply(Protocol):

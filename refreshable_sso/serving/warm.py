@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from refreshable_sso import _clock
-from refreshable_sso._paths import role_credentials_cache_path
-from refreshable_sso._reuse import usable
+from refreshable_sso.credentials.reuse import usable
 from refreshable_sso.serving.documents import ServedCredentials, parse_iso_utc
+from refreshable_sso.storage.paths import role_credentials_cache_path
 
 
 class CacheTarget(NamedTuple):

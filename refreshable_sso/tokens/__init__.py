@@ -20,14 +20,14 @@ if TYPE_CHECKING:
     from refreshable_sso.tokens.chain import (
         ChainTokenProvider,
     )
-    from refreshable_sso.tokens.device import (
+    from refreshable_sso.tokens.login.device import (
         DeviceCodeProvider,
     )
-    from refreshable_sso.tokens.login_options import LoginOptions
-    from refreshable_sso.tokens.pkce import (
+    from refreshable_sso.tokens.login.options import LoginOptions
+    from refreshable_sso.tokens.login.pkce import (
         AuthorizationCodeProvider,
     )
-    from refreshable_sso.tokens.policy import (
+    from refreshable_sso.tokens.login.policy import (
         LoginEvent,
         LoginPolicyProvider,
     )
@@ -42,15 +42,15 @@ if TYPE_CHECKING:
 
 # Public name -> the module that defines it; imported on first access (PEP 562).
 _LAZY: dict[str, str] = {
-    "AuthorizationCodeProvider": "refreshable_sso.tokens.pkce",
+    "AuthorizationCodeProvider": "refreshable_sso.tokens.login.pkce",
     "CachedTokenProvider": "refreshable_sso.tokens.cached",
     "CallableTokenProvider": "refreshable_sso.tokens.simple",
     "ChainTokenProvider": "refreshable_sso.tokens.chain",
     "CommandTokenProvider": "refreshable_sso.tokens.simple",
-    "DeviceCodeProvider": "refreshable_sso.tokens.device",
-    "LoginEvent": "refreshable_sso.tokens.policy",
-    "LoginOptions": "refreshable_sso.tokens.login_options",
-    "LoginPolicyProvider": "refreshable_sso.tokens.policy",
+    "DeviceCodeProvider": "refreshable_sso.tokens.login.device",
+    "LoginEvent": "refreshable_sso.tokens.login.policy",
+    "LoginOptions": "refreshable_sso.tokens.login.options",
+    "LoginPolicyProvider": "refreshable_sso.tokens.login.policy",
     "SSOToken": "refreshable_sso.tokens.base",
     "StaticTokenProvider": "refreshable_sso.tokens.simple",
     "TokenCache": "refreshable_sso.tokens.store",

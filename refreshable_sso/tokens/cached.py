@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
-from refreshable_sso import _clock, _redact
-from refreshable_sso._aws import (
+from refreshable_sso import _clock
+from refreshable_sso.aws import redact as _redact
+from refreshable_sso.aws.clients import (
     DEFAULT_HTTP,
     describe_wait,
     error_code,

@@ -214,8 +214,12 @@ def remember_token_storage(
     """
     if sso_session_name is None:
         return None
-    from refreshable_sso.configfile import ConfigDocument, sso_session_section
-    from refreshable_sso.profiles import TOKEN_EXPORT_KEY, TOKEN_STORAGE_KEY, config_file_path
+    from refreshable_sso.profiles.editor import ConfigDocument, sso_session_section
+    from refreshable_sso.profiles.reader import (
+        TOKEN_EXPORT_KEY,
+        TOKEN_STORAGE_KEY,
+        config_file_path,
+    )
 
     path = config_file_path()
     document = ConfigDocument.load(path)

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from refreshable_sso import _aws, _redact
+from refreshable_sso.aws import clients as _aws
+from refreshable_sso.aws import redact as _redact
 from refreshable_sso.config import HttpConfig
 from refreshable_sso.errors import LoginError
 from refreshable_sso.storage.base import Record

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from refreshable_sso.admin import list_assignments
+from refreshable_sso.admin.assignments import list_assignments
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.emulator.assignments import ou_id
 from tests.admin.conftest import admin_session

@@ -1,10 +1,10 @@
-"""refreshable_sso.admin.list_assignments against the emulator's admin APIs."""
+"""refreshable_sso.admin.assignments.list_assignments against the emulator's admin APIs."""
 
 from __future__ import annotations
 
 import pytest
 
-from refreshable_sso.admin import Assignment, list_assignments
+from refreshable_sso.admin.assignments import Assignment, list_assignments
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.emulator.assignments import group_id, ou_id, user_id
 from refreshable_sso.errors import AdminListingError, ConfigurationError

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from refreshable_sso.admin import list_assignments
+from refreshable_sso.admin.assignments import list_assignments
 
 pytestmark = pytest.mark.peer
 

@@ -15,11 +15,11 @@ from boto3_refresh_session import RefreshableSession
 from botocore.credentials import CredentialProvider, CredentialResolver
 from botocore.utils import JSONFileCache
 
-from refreshable_sso._paths import cli_cache_dir
-from refreshable_sso.assume import assume_role_kwargs, cache_path
 from refreshable_sso.config import AssumeRoleConfig
+from refreshable_sso.credentials.chain import assume_role_kwargs, cache_path
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.session import SSORefreshableSession
+from refreshable_sso.storage.paths import cli_cache_dir
 
 from .conftest import AUDIT, DEPLOY, chained, endpoints, write_config
 

@@ -8,7 +8,7 @@ import pytest
 
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import ProfileError
-from refreshable_sso.profiles import load_profile_chain
+from refreshable_sso.profiles.reader import load_profile_chain
 from refreshable_sso.session import SSORefreshableSession
 
 from .conftest import AUDIT, DEPLOY, MFA_ROLE, MFA_SERIAL, endpoints, write_config

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from refreshable_sso._aws import DEFAULT_HTTP
+from refreshable_sso.aws.clients import DEFAULT_HTTP
 from refreshable_sso.emulator import Emulator
 from tests.cli.helpers import SSO_SESSION, cli, write_profile
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.tokens.interactive import LOGIN_FLOW_ENV
+from refreshable_sso.tokens.login.interactive import LOGIN_FLOW_ENV
 from tests.cli.helpers import SSO_SESSION, cli_here, write_profile
 
 
@@ -113,7 +113,7 @@ def test_building_the_parser_imports_nothing_heavy() -> None:
         "refreshable_sso.emulator",
         "refreshable_sso.session",
         "refreshable_sso.discovery",
-        "refreshable_sso.signin",
+        "refreshable_sso.tokens.login.signin",
     )
     code = (
         "import sys\nfrom refreshable_sso.cli.main import build_parser\nbuild_parser()\n"

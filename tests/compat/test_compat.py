@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from refreshable_sso import compat
-from refreshable_sso._paths import registration_cache_key
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import ConfigurationError, LoginRequiredError
 from refreshable_sso.session import SSORefreshableSession
+from refreshable_sso.storage.paths import registration_cache_key
 
 
 @pytest.fixture

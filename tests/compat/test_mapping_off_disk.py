@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 
 from refreshable_sso import compat
-from refreshable_sso._paths import registration_cache_key
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.mappingstore import tracked_mappings
 from refreshable_sso.session import SSORefreshableSession
+from refreshable_sso.storage.mapping import tracked_mappings
+from refreshable_sso.storage.paths import registration_cache_key
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 
 

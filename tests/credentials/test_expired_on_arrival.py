@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from refreshable_sso._clock import OffsetClock, use_clock
-from refreshable_sso.credentials import RoleCredentialFetcher, RoleCredentials, on_local_clock
+from refreshable_sso.credentials.role import RoleCredentialFetcher, RoleCredentials, on_local_clock
 from refreshable_sso.emulator import Clock, Emulator
 from refreshable_sso.errors import CredentialRefreshError
 from refreshable_sso.tokens.cached import CachedTokenProvider

@@ -18,15 +18,15 @@ from botocore.credentials import Credentials, SSOCredentialFetcher
 from botocore.exceptions import ClientError
 from botocore.utils import JSONFileCache, SSOTokenLoader, parse_timestamp
 
-from refreshable_sso._aws import HttpSettings, sts_client
-from refreshable_sso._paths import cli_cache_dir, sso_cache_dir
-from refreshable_sso.credentials import (
+from refreshable_sso.aws.clients import HttpSettings, sts_client
+from refreshable_sso.credentials.role import (
     RoleCredentialCache,
     RoleCredentialFetcher,
     RoleCredentials,
 )
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import CacheFileError, CredentialRefreshError, LoginRequiredError
+from refreshable_sso.storage.paths import cli_cache_dir, sso_cache_dir
 from refreshable_sso.tokens.cached import CachedTokenProvider
 
 SSO_SESSION = "dev"

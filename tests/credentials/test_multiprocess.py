@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from refreshable_sso._paths import cli_cache_dir
-from refreshable_sso.credentials import RoleCredentials
+from refreshable_sso.credentials.role import RoleCredentials
 from refreshable_sso.emulator import Emulator
+from refreshable_sso.storage.paths import cli_cache_dir
 from tests.start_line import release_when_ready
 
 PROCESSES = 8
@@ -22,7 +22,7 @@ _WORKER = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
+    from refreshable_sso.credentials.role import RoleCredentialCache, RoleCredentialFetcher
     from refreshable_sso.tokens.cached import CachedTokenProvider
 
     start_url, region, session, account, role, rendezvous, index = sys.argv[1:8]

@@ -12,7 +12,7 @@ import pytest
 from refreshable_sso._clock import OffsetClock
 from refreshable_sso.aio import AioSSORefreshableSession
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.signin import login
+from refreshable_sso.tokens.login.signin import login
 from tests.login.conftest import Prompt
 
 pytestmark = [pytest.mark.keyring, pytest.mark.usefixtures("secret_service")]

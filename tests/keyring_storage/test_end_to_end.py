@@ -25,9 +25,9 @@ import pytest
 from refreshable_sso import SSORefreshableSession
 from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.signin import login
 from refreshable_sso.storage.keyring import SERVICE, KeyringRecord
 from refreshable_sso.storage.paths import registration_cache_path, token_cache_path
+from refreshable_sso.tokens.login.signin import login
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from tests.aws_cli_v2 import aws_cli_v2, endpoint_data
 from tests.login.conftest import Prompt

@@ -18,9 +18,9 @@ from refreshable_sso import SSORefreshableSession
 from refreshable_sso._clock import OffsetClock
 from refreshable_sso.cli.main import main
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.signin import login
 from refreshable_sso.storage.keyring import KeyringRecord
 from refreshable_sso.storage.paths import registration_cache_path, token_cache_path
+from refreshable_sso.tokens.login.signin import login
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from tests.login.conftest import Prompt
 

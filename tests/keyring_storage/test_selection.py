@@ -16,11 +16,11 @@ import pytest
 from refreshable_sso.config import SSOConfig, validate
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import ConfigurationError
-from refreshable_sso.profiles import load_sso_profile
-from refreshable_sso.signin import login
+from refreshable_sso.profiles.reader import load_sso_profile
 from refreshable_sso.storage.keyring import KeyringRecord, TokenStorage
-from refreshable_sso.tokens.device import DeviceCodeProvider
-from refreshable_sso.tokens.login_options import LoginOptions
+from refreshable_sso.tokens.login.device import DeviceCodeProvider
+from refreshable_sso.tokens.login.options import LoginOptions
+from refreshable_sso.tokens.login.signin import login
 
 SSO_SESSION = "vault"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from refreshable_sso.config import SSOConfig
 from refreshable_sso.tokens.cached import CachedTokenProvider
-from refreshable_sso.tokens.device import DeviceCodeProvider
-from refreshable_sso.tokens.policy import LoginEvent, LoginPolicyProvider
+from refreshable_sso.tokens.login.device import DeviceCodeProvider
+from refreshable_sso.tokens.login.policy import LoginEvent, LoginPolicyProvider
 
 
 def main() -> int:

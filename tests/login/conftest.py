@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.tokens.device import DeviceCodeProvider
-from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
+from refreshable_sso.tokens.login.device import DeviceCodeProvider
+from refreshable_sso.tokens.login.pkce import AuthorizationCodeProvider
 
 SSO_SESSION = "corp"
 

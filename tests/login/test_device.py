@@ -17,7 +17,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from refreshable_sso._paths import registration_cache_path, token_cache_path
 from refreshable_sso.errors import (
     CacheFileError,
     ConfigurationError,
@@ -26,6 +25,7 @@ from refreshable_sso.errors import (
     LoginExpiredError,
     LoginTimeoutError,
 )
+from refreshable_sso.storage.paths import registration_cache_path, token_cache_path
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 
 from .conftest import SSO_SESSION, EmulatorFactory, Prompt, device_provider

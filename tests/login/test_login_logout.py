@@ -16,11 +16,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from refreshable_sso._paths import registration_cache_path, token_cache_path
 from refreshable_sso.cli.main import main
-from refreshable_sso.credentials import RoleCredentialCache, RoleCredentials
+from refreshable_sso.credentials.role import RoleCredentialCache, RoleCredentials
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.signin import login, logout
+from refreshable_sso.storage.paths import registration_cache_path, token_cache_path
+from refreshable_sso.tokens.login.signin import login, logout
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 from tests.signals import default_sigint
 

@@ -12,16 +12,16 @@ import pydantic
 import pytest
 
 import refreshable_sso
-from refreshable_sso import _aws
+from refreshable_sso.aws import clients as _aws
 from refreshable_sso.config import HttpConfig, SSOConfig
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import ConfigurationError
 from refreshable_sso.session import SSORefreshableSession
-from refreshable_sso.signin import login, logout
-from refreshable_sso.tokens.device import DeviceCodeProvider
-from refreshable_sso.tokens.login_options import LoginOptions
-from refreshable_sso.tokens.pkce import AuthorizationCodeProvider
-from refreshable_sso.tokens.policy import default_interactive_provider, interactive_provider
+from refreshable_sso.tokens.login.device import DeviceCodeProvider
+from refreshable_sso.tokens.login.options import LoginOptions
+from refreshable_sso.tokens.login.pkce import AuthorizationCodeProvider
+from refreshable_sso.tokens.login.policy import default_interactive_provider, interactive_provider
+from refreshable_sso.tokens.login.signin import login, logout
 from refreshable_sso.tokens.store import TokenCache
 
 from .conftest import SSO_SESSION, EmulatorFactory, Prompt

@@ -17,8 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from refreshable_sso._aws import error_message
-from refreshable_sso._paths import registration_cache_path, token_cache_path
+from refreshable_sso.aws.clients import error_message
 from refreshable_sso.config import SSOConfig
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import (
@@ -29,14 +28,15 @@ from refreshable_sso.errors import (
     LoginStateMismatchError,
     LoginTimeoutError,
 )
-from refreshable_sso.tokens.device import DeviceCodeProvider
-from refreshable_sso.tokens.interactive import browser_unavailable_reason
-from refreshable_sso.tokens.pkce import (
+from refreshable_sso.storage.paths import registration_cache_path, token_cache_path
+from refreshable_sso.tokens.login.device import DeviceCodeProvider
+from refreshable_sso.tokens.login.interactive import browser_unavailable_reason
+from refreshable_sso.tokens.login.pkce import (
     AuthorizationCodeProvider,
     code_challenge,
     new_code_verifier,
 )
-from refreshable_sso.tokens.policy import default_interactive_provider
+from refreshable_sso.tokens.login.policy import default_interactive_provider
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 
 from .conftest import SSO_SESSION, EmulatorFactory, Prompt, pkce_provider

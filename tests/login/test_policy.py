@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from refreshable_sso._clock import OffsetClock
-from refreshable_sso._paths import private_dir, token_cache_path
 from refreshable_sso.config import SSOConfig
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import (
@@ -25,9 +24,10 @@ from refreshable_sso.errors import (
     LoginRequiredError,
     LoginTimeoutError,
 )
+from refreshable_sso.storage.paths import private_dir, token_cache_path
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.cached import CachedTokenProvider
-from refreshable_sso.tokens.policy import (
+from refreshable_sso.tokens.login.policy import (
     LoginEvent,
     LoginPolicyProvider,
     default_login_policy,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from refreshable_sso._paths import registration_cache_path, token_cache_path
-from refreshable_sso.signin import logout
+from refreshable_sso.storage.paths import registration_cache_path, token_cache_path
+from refreshable_sso.tokens.login.signin import logout
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES, ClientRegistrar
 
 from .conftest import SSO_SESSION, EmulatorFactory, device_provider, pkce_provider

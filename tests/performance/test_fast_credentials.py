@@ -8,11 +8,11 @@ from typing import Any
 
 from botocore.credentials import RefreshableCredentials
 
-from refreshable_sso.emulator import Emulator
-from refreshable_sso.fast_credentials import (
+from refreshable_sso.aws.fast_credentials import (
     FastDeferredRefreshableCredentials,
     FastRefreshableCredentials,
 )
+from refreshable_sso.emulator import Emulator
 from tests.session.conftest import session_for
 
 ADVISORY = 900.0

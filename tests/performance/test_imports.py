@@ -21,11 +21,11 @@ NOT_ON_THE_PATH = (
     "http.server",
     "webbrowser",
     "refreshable_sso.emulator",
-    "refreshable_sso.signin",
-    "refreshable_sso.tokens.policy",
-    "refreshable_sso.tokens.pkce",
-    "refreshable_sso.tokens.device",
-    "refreshable_sso.tokens.interactive",
+    "refreshable_sso.tokens.login.signin",
+    "refreshable_sso.tokens.login.policy",
+    "refreshable_sso.tokens.login.pkce",
+    "refreshable_sso.tokens.login.device",
+    "refreshable_sso.tokens.login.interactive",
     "refreshable_sso.discovery",
 )
 
@@ -63,7 +63,7 @@ def test_the_watch_list_is_real() -> None:
     """The probe does see these modules once they are used (so the tests above can fail)."""
     code = "import refreshable_sso\nrefreshable_sso.login\nrefreshable_sso.list_accounts\n"
     loaded = imported_after(code, NOT_ON_THE_PATH)
-    assert "refreshable_sso.signin" in loaded
+    assert "refreshable_sso.tokens.login.signin" in loaded
     assert "refreshable_sso.discovery" in loaded
     assert "http.server" in loaded
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.credentials import Credentials
 
-from refreshable_sso import _aws
+from refreshable_sso.aws import clients as _aws
 from refreshable_sso.emulator import Emulator
 
 

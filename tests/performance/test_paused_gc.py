@@ -13,8 +13,9 @@ import pytest
 from botocore.credentials import Credentials
 from botocore.loaders import JSONFileLoader, create_loader
 
-from refreshable_sso import _aws, shared_loader
-from refreshable_sso._paused_gc import JSONFileLoaderWithoutGC, paused_gc
+from refreshable_sso.aws import clients as _aws
+from refreshable_sso.aws import loader as shared_loader
+from refreshable_sso.aws.paused_gc import JSONFileLoaderWithoutGC, paused_gc
 from refreshable_sso.emulator import Emulator
 from tests.session.conftest import session_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import botocore.session
 
-from refreshable_sso import shared_loader
+from refreshable_sso.aws import loader as shared_loader
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.session import SSORefreshableSession
 from tests.session.conftest import session_for

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from refreshable_sso._paths import token_cache_path
-from refreshable_sso.cachefile import JsonCacheFile
 from refreshable_sso.doctor.context import DoctorContext
 from refreshable_sso.emulator import Emulator
+from refreshable_sso.storage.files import JsonCacheFile
+from refreshable_sso.storage.paths import token_cache_path
 
 from .conftest import SSO_SESSION, Runner
 

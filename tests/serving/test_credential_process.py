@@ -14,11 +14,11 @@ import boto3
 import botocore.credentials
 import pytest
 
-from refreshable_sso._paths import cli_cache_dir, role_credentials_cache_path
-from refreshable_sso._reuse import DEFAULT_MIN_REMAINING
 from refreshable_sso.cli.credential_process import answer_from_cache
 from refreshable_sso.config import RefreshConfig
+from refreshable_sso.credentials.reuse import DEFAULT_MIN_REMAINING
 from refreshable_sso.emulator import Emulator
+from refreshable_sso.storage.paths import cli_cache_dir, role_credentials_cache_path
 from tests.serving.conftest import (
     ACCOUNT,
     CLI,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from refreshable_sso._aws import DEFAULT_HTTP
+from refreshable_sso.aws.clients import DEFAULT_HTTP
 from refreshable_sso.config import HttpConfig
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import CredentialRefreshError

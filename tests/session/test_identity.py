@@ -72,7 +72,7 @@ def test_wrong_secret_is_identity_error_with_cause(sso_emulator: Emulator) -> No
 
 def test_unreachable_sts_is_identity_error() -> None:
     credentials = Credentials("ASIAEXAMPLE", "secret", "token")
-    from refreshable_sso._aws import HttpSettings
+    from refreshable_sso.aws.clients import HttpSettings
 
     with pytest.raises(IdentityError, match="failed") as caught:
         get_caller_identity(

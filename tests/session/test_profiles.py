@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from refreshable_sso.errors import ProfileError
-from refreshable_sso.profiles import load_sso_profile
+from refreshable_sso.profiles.reader import load_sso_profile
 
 CONFIG = """
 [default]

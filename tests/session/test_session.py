@@ -424,7 +424,7 @@ def test_secrets_absent_from_debug_logs(
 
 
 def test_login_auto_signs_in_through_the_given_provider(sso_emulator: Emulator) -> None:
-    from refreshable_sso.tokens.device import DeviceCodeProvider
+    from refreshable_sso.tokens.login.device import DeviceCodeProvider
 
     events: list[object] = []
     provider = DeviceCodeProvider(
@@ -481,7 +481,7 @@ def test_corrupt_token_file_is_login_required(sso_emulator: Emulator) -> None:
 
 
 def test_corrupt_role_credential_cache_is_replaced(signed_in: Emulator) -> None:
-    from refreshable_sso._paths import role_credentials_cache_path
+    from refreshable_sso.storage.paths import role_credentials_cache_path
 
     path = role_credentials_cache_path(
         signed_in.default_account_id, signed_in.default_role_name, sso_session_name=SSO_SESSION

@@ -22,7 +22,7 @@ import pytest
 from refreshable_sso import login
 from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Emulator
-from refreshable_sso.tokens.policy import LoginEvent, LoginPolicyProvider
+from refreshable_sso.tokens.login.policy import LoginEvent, LoginPolicyProvider
 from tests.cli.helpers import cli_here
 from tests.session.conftest import SSO_SESSION, session_for
 from tests.virtual_time import VirtualRun

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from refreshable_sso import _botocore, _clock, login
+from refreshable_sso import _clock, login
 from refreshable_sso._clock import OffsetClock, SystemClock
-from refreshable_sso.assume import refreshable
+from refreshable_sso.aws import _botocore
+from refreshable_sso.credentials.chain import refreshable
 from refreshable_sso.emulator import Clock as EmulatorClock
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.sign_in_watch import SignInExpiringEvent

@@ -20,7 +20,7 @@ from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import LoginRequiredError
 from refreshable_sso.sign_in_watch import SignInExpiringEvent
-from refreshable_sso.tokens.policy import LoginEvent
+from refreshable_sso.tokens.login.policy import LoginEvent
 from tests.session.conftest import SSO_SESSION, seed, session_for
 from tests.virtual_time import VirtualRun
 

@@ -19,7 +19,7 @@ from refreshable_sso.storage.files import CacheLockTimeoutError, JsonFileRecord
 from refreshable_sso.storage.locks import REGISTRY, LockTimeout
 from refreshable_sso.storage.mapping import MappingRecord
 from refreshable_sso.storage.paths import lock_path_for
-from refreshable_sso.tokens.policy import login_lock_path, store_login_lock
+from refreshable_sso.tokens.login.policy import login_lock_path, store_login_lock
 from refreshable_sso.tokens.store import TokenCache
 
 START_URL = "https://d-1234567890.awsapps.com/start"

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from refreshable_sso._aws import HttpSettings, oidc_client
-from refreshable_sso.cachefile import CacheLockTimeoutError, JsonCacheFile
+from refreshable_sso.aws.clients import HttpSettings, oidc_client
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import (
     CacheFileError,
     LoginRequiredError,
     TokenProviderError,
 )
+from refreshable_sso.storage.files import CacheLockTimeoutError, JsonCacheFile
 from refreshable_sso.tokens.base import TokenProvider
 from refreshable_sso.tokens.cached import CachedTokenProvider
 
@@ -500,7 +500,7 @@ def test_secrets_stay_out_of_reprs_errors_and_debug_logs(
 _LOCK_HOLDER = (
     "import sys\n"
     "from pathlib import Path\n"
-    "from refreshable_sso.cachefile import JsonCacheFile\n"
+    "from refreshable_sso.storage.files import JsonCacheFile\n"
     "with JsonCacheFile(Path(sys.argv[1])).lock(timeout=10):\n"
     "    print('locked', flush=True)\n"
     "    sys.stdin.read()\n"

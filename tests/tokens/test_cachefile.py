@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from refreshable_sso.cachefile import STALE_TEMP_SECONDS, CacheLockTimeoutError, JsonCacheFile
 from refreshable_sso.errors import CacheFileError
+from refreshable_sso.storage.files import STALE_TEMP_SECONDS, CacheLockTimeoutError, JsonCacheFile
 
 PYTHON = sys.executable
 
@@ -291,7 +291,7 @@ _COUNTER_CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from refreshable_sso.cachefile import JsonCacheFile
+    from refreshable_sso.storage.files import JsonCacheFile
 
     cache = JsonCacheFile(Path(sys.argv[1]))
     for _ in range(int(sys.argv[2])):
@@ -314,7 +314,7 @@ _HOLDER_CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from refreshable_sso.cachefile import JsonCacheFile
+    from refreshable_sso.storage.files import JsonCacheFile
 
     with JsonCacheFile(Path(sys.argv[1])).lock(timeout=10):
         print("locked", flush=True)
@@ -421,7 +421,7 @@ _KILLED_WRITER = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from refreshable_sso.cachefile import JsonCacheFile
+    from refreshable_sso.storage.files import JsonCacheFile
 
     def stall(source, target):  # the write stops after its temp file, before the rename
         print(source, flush=True)

@@ -17,15 +17,15 @@ from botocore.tokens import SSOTokenProvider
 from botocore.utils import JSONFileCache
 
 from refreshable_sso import login
-from refreshable_sso._paths import (
+from refreshable_sso.emulator import Emulator
+from refreshable_sso.errors import LoginRequiredError
+from refreshable_sso.session import SSORefreshableSession
+from refreshable_sso.storage.paths import (
     private_dir,
     registration_cache_key,
     registration_cache_path,
     sso_cache_dir,
 )
-from refreshable_sso.emulator import Emulator
-from refreshable_sso.errors import LoginRequiredError
-from refreshable_sso.session import SSORefreshableSession
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES

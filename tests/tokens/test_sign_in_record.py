@@ -7,8 +7,8 @@ import json
 import time
 
 from refreshable_sso import login
-from refreshable_sso._paths import private_dir, sign_in_record_path
 from refreshable_sso.emulator import Emulator
+from refreshable_sso.storage.paths import private_dir, sign_in_record_path
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.store import TokenCache
 

@@ -12,8 +12,8 @@ import pytest
 from botocore.utils import JSONFileCache, SSOTokenLoader
 from pydantic import SecretStr
 
-from refreshable_sso._paths import sso_cache_dir
 from refreshable_sso.emulator import Emulator
+from refreshable_sso.storage.paths import sso_cache_dir
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.store import TokenCache
 

@@ -16,8 +16,8 @@ from refreshable_sso.aio import AioSSORefreshableSession
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import LoginRequiredError
 from refreshable_sso.session import SSORefreshableSession
-from refreshable_sso.tokens import policy
 from refreshable_sso.tokens.base import SSOToken, utcnow
+from refreshable_sso.tokens.login import policy
 from refreshable_sso.tokens.simple import StaticTokenProvider
 from tests.workers import _tasks
 from tests.workers.conftest import SSO_SESSION, options_for, sync_session_for

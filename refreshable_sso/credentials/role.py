@@ -33,8 +33,9 @@ from botocore.exceptions import (
 )
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
-from refreshable_sso import _clock, _redact, _reuse
-from refreshable_sso._aws import (
+from refreshable_sso import _clock
+from refreshable_sso.aws import redact as _redact
+from refreshable_sso.aws.clients import (
     DEFAULT_HTTP,
     describe_wait,
     error_code,
@@ -43,6 +44,7 @@ from refreshable_sso._aws import (
     status_code,
 )
 from refreshable_sso.config import HttpConfig
+from refreshable_sso.credentials import reuse as _reuse
 from refreshable_sso.errors import CacheFileError, CredentialRefreshError, LoginRequiredError
 from refreshable_sso.storage.base import DEFAULT_LOCK_TIMEOUT, Record
 from refreshable_sso.storage.base import RecordVersion as FileVersion
@@ -58,7 +60,8 @@ from refreshable_sso.tokens.base import (
 if TYPE_CHECKING:
     from mypy_boto3_sso import SSOClient
 
-logger = logging.getLogger(__name__)
+# the name it had before the move, which logging configurations name
+logger = logging.getLogger("refreshable_sso.credentials")
 
 PROVIDER_TYPE = "sso"
 

@@ -18,8 +18,9 @@ from botocore.credentials import CredentialResolver, Credentials
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.loaders import Loader, create_loader
 
-from refreshable_sso import _botocore, _redact
-from refreshable_sso._paused_gc import JSONFileLoaderWithoutGC, paused_gc
+from refreshable_sso.aws import _botocore
+from refreshable_sso.aws import redact as _redact
+from refreshable_sso.aws.paused_gc import JSONFileLoaderWithoutGC, paused_gc
 from refreshable_sso.config import HttpConfig
 
 if TYPE_CHECKING:

@@ -22,12 +22,13 @@ from typing import Any, NamedTuple, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
-from refreshable_sso import _aws
-from refreshable_sso._fanout import ordered_fan_out
+from refreshable_sso.aws import clients as _aws
+from refreshable_sso.aws.fanout import ordered_fan_out
 from refreshable_sso.discovery import DISCOVERY_HTTP, _listing_http
 from refreshable_sso.errors import AdminListingError, ConfigurationError
 
-logger = logging.getLogger(__name__)
+# the name it had before the move, which logging configurations name
+logger = logging.getLogger("refreshable_sso.admin")
 
 ACCOUNT = "AWS_ACCOUNT"
 OU = "AWS_OU"

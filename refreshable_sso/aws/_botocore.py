@@ -13,8 +13,8 @@ Where botocore offers a seam we use it instead: ``time_fetcher`` (a constructor 
 every refreshable credentials class) is the library clock's :func:`refreshable_sso._clock.now`,
 so a test clock moves botocore's refresh decisions too.
 
-It also holds the credentials fast path (formerly ``fast_credentials``; that module re-exports
-it). Every signed request asks its credentials for ``get_frozen_credentials()``; botocore
+It also holds the credentials fast path (formerly ``fast_credentials``; ``aws.fast_credentials``
+re-exports it). Every signed request asks its credentials for ``get_frozen_credentials()``; botocore
 answers by computing ``expiry - now`` (a time-zone lookup and datetime arithmetic with its
 default clock) before it even looks at its lock. The fast classes remember, each time botocore
 stores credentials, the moment its *advisory* window for them opens, and skip that work while
@@ -335,7 +335,7 @@ def replace_search_paths(loader: Any, paths: list[str]) -> None:
 
     Why private: ``Loader.search_paths`` is a read-only property over ``_search_paths``, and
     boto3 appends its data folder to that list on every ``Session()``; a shared loader swaps in
-    a list that ignores repeats (``shared_loader._SearchPaths``).
+    a list that ignores repeats (``loader._SearchPaths``).
 
     Args:
         loader: a ``botocore.loaders.Loader``.

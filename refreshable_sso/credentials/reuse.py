@@ -1,6 +1,6 @@
 """When cached role credentials may still be handed out: one rule, without heavy imports.
 
-Shared by the role-credential fetcher (``credentials.py``) and the ``credential-process`` fast
+Shared by the role-credential fetcher (``credentials/role.py``) and the ``credential-process`` fast
 path (``serving/warm.py``), which must decide exactly alike without importing botocore.
 """
 
