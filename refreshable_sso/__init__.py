@@ -13,9 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from refreshable_sso.admin.assignments import Assignment, list_assignments
-    from refreshable_sso.clients import (
-        CacheInfo,
-    )
     from refreshable_sso.config import (
         AssumeRoleConfig,
         CacheConfig,
@@ -64,7 +61,10 @@ if TYPE_CHECKING:
         SSORefreshableSession,
         TemporaryCredentials,
     )
-    from refreshable_sso.sign_in_watch import SignInExpiringEvent
+    from refreshable_sso.session.client_cache import (
+        CacheInfo,
+    )
+    from refreshable_sso.session.sign_in_watch import SignInExpiringEvent
     from refreshable_sso.tokens import (
         AuthorizationCodeProvider,
         CachedTokenProvider,
@@ -96,7 +96,7 @@ _LAZY: dict[str, str] = {
     "AuthorizationCodeProvider": "refreshable_sso.tokens",
     "CacheConfig": "refreshable_sso.config",
     "CacheFileError": "refreshable_sso.errors",
-    "CacheInfo": "refreshable_sso.clients",
+    "CacheInfo": "refreshable_sso.session.client_cache",
     "CachedTokenProvider": "refreshable_sso.tokens",
     "CallableTokenProvider": "refreshable_sso.tokens",
     "ChainTokenProvider": "refreshable_sso.tokens",
@@ -134,7 +134,7 @@ _LAZY: dict[str, str] = {
     "SSOConfig": "refreshable_sso.config",
     "SSORefreshableSession": "refreshable_sso.session",
     "SSOToken": "refreshable_sso.tokens",
-    "SignInExpiringEvent": "refreshable_sso.sign_in_watch",
+    "SignInExpiringEvent": "refreshable_sso.session.sign_in_watch",
     "StaticTokenProvider": "refreshable_sso.tokens",
     "TemporaryCredentials": "refreshable_sso.session",
     "TokenCache": "refreshable_sso.tokens",

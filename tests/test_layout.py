@@ -52,6 +52,13 @@ MOVED: dict[str, str] = {
     "refreshable_sso.configfile": "refreshable_sso.profiles.editor",
     # admin/
     "refreshable_sso.admin": "refreshable_sso.admin.assignments",
+    # session/: the core and the sync front door, with what only the session uses
+    "refreshable_sso.session": "refreshable_sso.session.sync",
+    "refreshable_sso._session_core": "refreshable_sso.session._core",
+    "refreshable_sso._wiring": "refreshable_sso.session._wiring",
+    "refreshable_sso._pickling": "refreshable_sso.session._pickling",
+    "refreshable_sso.sign_in_watch": "refreshable_sso.session.sign_in_watch",
+    "refreshable_sso.clients": "refreshable_sso.session.client_cache",
     # storage/: the old shims (storage/ itself moved there earlier)
     "refreshable_sso.cachefile": "refreshable_sso.storage.files",
     "refreshable_sso.mappingstore": "refreshable_sso.storage.mapping",
@@ -59,7 +66,12 @@ MOVED: dict[str, str] = {
 }
 
 #: the modules that became packages: their old path re-exports the names instead of aliasing
-PACKAGES = ("refreshable_sso.credentials", "refreshable_sso.profiles", "refreshable_sso.admin")
+PACKAGES = (
+    "refreshable_sso.credentials",
+    "refreshable_sso.profiles",
+    "refreshable_sso.admin",
+    "refreshable_sso.session",
+)
 
 ALIASES = [
     old for old in MOVED if old not in PACKAGES and not old.rsplit(".", 1)[1].startswith("_")
@@ -194,6 +206,25 @@ OLD_SURFACE: dict[str, tuple[str, ...]] = {
         "PrincipalSpec",
         "TargetSpec",
         "list_assignments",
+    ),
+    "refreshable_sso.session": (
+        "CREDENTIAL_METHOD",
+        "SSORefreshableSession",
+        "TemporaryCredentials",
+    ),
+    "refreshable_sso.sign_in_watch": (
+        "DEFAULT_BEFORE",
+        "SignInCallback",
+        "SignInExpiringEvent",
+        "SignInWatch",
+    ),
+    "refreshable_sso.clients": (
+        "CacheInfo",
+        "CacheSettings",
+        "ClientCache",
+        "check_settings",
+        "client_key",
+        "config_key",
     ),
     "refreshable_sso.cachefile": (
         "CacheLockTimeoutError",

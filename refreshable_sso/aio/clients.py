@@ -20,7 +20,12 @@ from typing import Any
 
 from cachetools import Cache, LFUCache, LRUCache
 
-from refreshable_sso.clients import CacheInfo, CacheSettings, check_settings, client_key
+from refreshable_sso.session.client_cache import (
+    CacheInfo,
+    CacheSettings,
+    check_settings,
+    client_key,
+)
 
 logger = logging.getLogger(__name__)
 

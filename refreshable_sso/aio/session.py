@@ -34,17 +34,17 @@ from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError
 
 from refreshable_sso import discovery
-from refreshable_sso._session_core import SessionCore, TemporaryCredentials, snapshot
 from refreshable_sso.aio._lock import AnyLoopLock
 from refreshable_sso.aio.clients import AioClientCache
 from refreshable_sso.aio.credentials import AioSSOCredentials
 from refreshable_sso.aio.expired_token import AioExpiredTokenHook
 from refreshable_sso.aws import _botocore
 from refreshable_sso.aws.clients import error_code, error_message, status_code
-from refreshable_sso.clients import CacheInfo
 from refreshable_sso.discovery import AccountInfo, RoleInfo
 from refreshable_sso.errors import ConfigurationError, IdentityError
 from refreshable_sso.identity import Identity, parse_identity
+from refreshable_sso.session._core import SessionCore, TemporaryCredentials, snapshot
+from refreshable_sso.session.client_cache import CacheInfo
 
 if TYPE_CHECKING:
     from refreshable_sso.serving.container import ContainerCredentialServer

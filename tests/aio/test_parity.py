@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from refreshable_sso._session_core import _OPTION_OF, SessionCore, SessionOptions
 from refreshable_sso.aio import AioSSORefreshableSession
 from refreshable_sso.aio.session import NO_RESOURCES
 from refreshable_sso.errors import ConfigurationError
 from refreshable_sso.session import SSORefreshableSession
+from refreshable_sso.session._core import _OPTION_OF, SessionCore, SessionOptions
 
 SYNC, ASYNC = SSORefreshableSession, AioSSORefreshableSession
 

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from refreshable_sso.config import HttpConfig, SessionConfig, SSOConfig
-from refreshable_sso.credentials import RoleCredentialCache, RoleCredentialFetcher
+from refreshable_sso.credentials.role import RoleCredentialCache, RoleCredentialFetcher
 from refreshable_sso.errors import LoginRequiredError
 from refreshable_sso.tokens.base import TokenProvider
 from refreshable_sso.tokens.cached import CachedTokenProvider
 
 if TYPE_CHECKING:
-    from refreshable_sso.tokens.login_options import LoginOptions
-    from refreshable_sso.tokens.policy import LoginPolicyProvider
+    from refreshable_sso.tokens.login.options import LoginOptions
+    from refreshable_sso.tokens.login.policy import LoginPolicyProvider
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ def build_token_provider(
     cached = base if isinstance(base, CachedTokenProvider) else None
     if config.login != "auto":
         return TokenWiring(base, cached, None)
-    from refreshable_sso.tokens import policy  # the login flows load only when they can run
-    from refreshable_sso.tokens.login_options import LoginOptions
+    from refreshable_sso.tokens.login import policy  # the login flows load only when they can run
+    from refreshable_sso.tokens.login.options import LoginOptions
 
     # where the token really lives: the cached reader's file, or the session's mapping. When
     # that reader is ours (not a given provider, which may read another sign-in's cache), our

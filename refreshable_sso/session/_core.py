@@ -22,8 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict, TypeVar
 
-from refreshable_sso import _clock, _pickling, _wiring
-from refreshable_sso.assume import RoleChain
+from refreshable_sso import _clock
 from refreshable_sso.aws import redact as _redact
 from refreshable_sso.config import (
     AssumeRoleConfig,
@@ -38,11 +37,13 @@ from refreshable_sso.config import (
     validate,
     validate_session_config,
 )
-from refreshable_sso.credentials import RoleCredentialFetcher
+from refreshable_sso.credentials.chain import RoleChain
+from refreshable_sso.credentials.role import RoleCredentialFetcher
 from refreshable_sso.errors import ConfigurationError, IdentityError, LoginRequiredError
 from refreshable_sso.identity import Identity, iam_role_arn
-from refreshable_sso.profiles import load_profile_chain
-from refreshable_sso.sign_in_watch import DEFAULT_BEFORE, SignInCallback, SignInWatch
+from refreshable_sso.profiles.reader import load_profile_chain
+from refreshable_sso.session import _pickling, _wiring
+from refreshable_sso.session.sign_in_watch import DEFAULT_BEFORE, SignInCallback, SignInWatch
 from refreshable_sso.tokens.base import TokenProvider
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.store import TokenCache
@@ -51,8 +52,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from refreshable_sso.aws.clients import HttpSettings
-    from refreshable_sso.tokens import policy
-    from refreshable_sso.tokens.login_options import LoginOptions
+    from refreshable_sso.tokens.login import policy
+    from refreshable_sso.tokens.login.options import LoginOptions
 
 logger = logging.getLogger("refreshable_sso.session")
 
@@ -766,7 +767,7 @@ def _login_options(given: LoginOptions | Mapping[str, Any] | None) -> LoginOptio
     """The session's template for its sign-ins (None: the defaults)."""
     if given is None:
         return None
-    from refreshable_sso.tokens.login_options import LoginOptions  # with the login flows
+    from refreshable_sso.tokens.login.options import LoginOptions  # with the login flows
 
     if isinstance(given, LoginOptions):
         return given
@@ -801,7 +802,7 @@ def _default_login_policy() -> str:
         interactive = False
     if not interactive:
         return "never"
-    from refreshable_sso.tokens import policy
+    from refreshable_sso.tokens.login import policy
 
     return policy.default_login_policy()
 

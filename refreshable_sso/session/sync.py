@@ -18,28 +18,28 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.credentials import RefreshableCredentials
 
-from refreshable_sso import shared_loader
-from refreshable_sso._session_core import (
+from refreshable_sso.aws import _botocore
+from refreshable_sso.aws import loader as shared_loader
+from refreshable_sso.aws.fast_credentials import (
+    FastDeferredRefreshableCredentials,
+    FastRefreshableCredentials,
+)
+from refreshable_sso.errors import IdentityError
+from refreshable_sso.expired_token import ExpiredTokenHook
+from refreshable_sso.identity import Identity, get_caller_identity
+from refreshable_sso.session._core import (
     CREDENTIAL_METHOD,
     SessionCore,
     TemporaryCredentials,
     snapshot,
 )
-from refreshable_sso.aws import _botocore
-from refreshable_sso.clients import CacheInfo, ClientCache
-from refreshable_sso.errors import IdentityError
-from refreshable_sso.expired_token import ExpiredTokenHook
-from refreshable_sso.fast_credentials import (
-    FastDeferredRefreshableCredentials,
-    FastRefreshableCredentials,
-)
-from refreshable_sso.identity import Identity, get_caller_identity
+from refreshable_sso.session.client_cache import CacheInfo, ClientCache
 
 if TYPE_CHECKING:
     from refreshable_sso.discovery import AccountInfo, RoleInfo
     from refreshable_sso.serving.container import ContainerCredentialServer
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("refreshable_sso.session")  # the name it always had
 
 
 class SSORefreshableSession(SessionCore, boto3.Session):
