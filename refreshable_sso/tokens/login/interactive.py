@@ -474,8 +474,15 @@ class InteractiveTokenProvider:
             waiter = self.new_wait()
             who = self.sso_session_name or self.start_url
             previous = self._stored()
-            replacing = self.token_cache.replacing_sign_in() if fresh else contextlib.nullcontext()
-            with replacing:
+            with contextlib.ExitStack() as replacing:
+                if fresh:
+                    # From sso:Logout until the new token is saved the stored refresh token is
+                    # dead. Other processes refresh only under the token's lock, so holding it
+                    # makes them wait for the new token (or keep their valid one when the wait
+                    # runs out) instead of spending the dead one: no InvalidGrantException.
+                    # Threads of this process see ``replacing`` and do not even wait.
+                    replacing.enter_context(self.token_cache.lock())
+                    replacing.enter_context(self.token_cache.replacing_sign_in())
                 if fresh:
                     self.end_current_session()
                 # the earliest moment a session this login starts can have begun (safe side)
