@@ -58,15 +58,29 @@ async def _worst_lag(workload: Callable[[], Awaitable[None]], tick: float = 0.00
 def test_hundred_tasks_across_expiries_one_fetch_per_generation(
     sso_emulator_factory: Any, shared_clock: OffsetClock
 ) -> None:
-    """On the shared virtual clock: a driver thread moves time in 0.25 s steps paced by the
-    tasks' calls (no call in flight sees more than 1 s pass, under the 1.5 s mandatory window)."""
-    run = VirtualRun(shared_clock, step=0.25, max_span=1.0)
+    """On the shared virtual clock: a driver thread moves time in 25 s steps paced by the
+    tasks' calls (no call in flight sees more than 100 s pass, under the 150 s mandatory window).
+
+    Every duration is 100 times the real-time one (role credentials live 400 s): the virtual
+    clock also flows in real time, and on a busy machine a task kept from running for a second
+    or two could meet an expiry against a 1.5 s window that the library had no chance to see
+    coming. Scaled, those seconds are noise; the steps, and so the run, are as many as before."""
+    scale = 100.0
+    role_ttl, advisory = ROLE_TTL * scale, ADVISORY * scale
+    run = VirtualRun(shared_clock, step=0.25 * scale, max_span=1.0 * scale)
     done = threading.Event()
-    driver = threading.Thread(target=run.run, args=(HANG_GUARD_SECONDS,), kwargs={"until": done})
-    emu: Emulator = sso_emulator_factory(auto_approve=True, role_credentials_ttl=ROLE_TTL)
+    driver = threading.Thread(
+        target=run.run, args=(HANG_GUARD_SECONDS * scale,), kwargs={"until": done}
+    )
+    emu: Emulator = sso_emulator_factory(
+        auto_approve=True, role_credentials_ttl=role_ttl, access_token_ttl=3600 * scale
+    )
     seed_inside_refresh_window(emu)
     session = aio_session_for(
-        emu, advisory_timeout=ADVISORY, mandatory_timeout=MANDATORY, token_refresh_window=900
+        emu,
+        advisory_timeout=advisory,
+        mandatory_timeout=MANDATORY * scale,
+        token_refresh_window=900,
     )
     failures: list[BaseException] = []
     keys_used: set[str] = set()
@@ -126,7 +140,7 @@ def test_hundred_tasks_across_expiries_one_fetch_per_generation(
     assert len(expired()) >= 3, f"only {len(expired())} role-credential expiries in {elapsed:.0f} s"
     # every fetched credential was the one in use: no fetch was duplicated by racing tasks
     assert len(keys_used) == fetches
-    assert fetches <= elapsed / (ROLE_TTL - ADVISORY) + 2
+    assert fetches <= elapsed / (role_ttl - advisory) + 2
     assert session.refresh_count == fetches
 
 

@@ -46,7 +46,9 @@ def _chained(emu: Emulator, assume_role: Any, **overrides: Any) -> AioSSORefresh
 
 
 def _sign_in(emu: Emulator) -> float:
-    """Our own device-code login (approved by the emulator), recorded with its time."""
+    """Our own device-code login (approved by the emulator), recorded with its time; returns
+    when it started, which is when the sign-in record says the session began (the safe side)."""
+    started = _clock.wall()
     login(
         emu.start_url,
         emu.region,
@@ -57,7 +59,7 @@ def _sign_in(emu: Emulator) -> float:
         oidc_endpoint_url=emu.url,
         timeout=30,
     )
-    return time.time()
+    return started
 
 
 def test_assume_role_chain_and_one_hop_further(signed_in: Emulator) -> None:
@@ -165,9 +167,15 @@ def test_token_cache_mapping_sign_in_and_its_end(
 def test_on_sign_in_expiring_fires_before_the_end(
     sso_emulator_factory: Any, shared_clock: OffsetClock
 ) -> None:
-    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=SESSION_TTL)
+    """Every duration is 100 times the real-time version's (a 2000 s sign-in, warned 800 s
+    ahead): the virtual clock also flows in real time, and a watch thread kept from running
+    for a second or two on a busy machine made the old 2 s margins fail; each bound says the
+    same, scaled."""
+    scale = 100.0
+    ttl = SESSION_TTL * scale
+    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=ttl)
     signed_in = _sign_in(emu)
-    session = aio_session_for(emu, sso_session_duration=SESSION_TTL)
+    session = aio_session_for(emu, sso_session_duration=ttl)
     events: list[SignInExpiringEvent] = []
     fired = threading.Event()
 
@@ -175,14 +183,14 @@ def test_on_sign_in_expiring_fires_before_the_end(
         events.append(event)
         fired.set()
 
-    session.on_sign_in_expiring(on_expiring, before=timedelta(seconds=8))
-    shared_clock.advance(max(0.0, signed_in + 10.5 - _clock.wall()))
+    session.on_sign_in_expiring(on_expiring, before=timedelta(seconds=8 * scale))
+    shared_clock.advance(max(0.0, signed_in + 10.5 * scale - _clock.wall()))
     assert not fired.wait(0.3)  # not due yet
-    shared_clock.advance(max(0.0, signed_in + 12.5 - _clock.wall()))
+    shared_clock.advance(max(0.0, signed_in + 12.5 * scale - _clock.wall()))
     assert fired.wait(10)
     asyncio.run(session.close())
     assert [event.reason for event in events] == ["scheduled"]
-    assert timedelta(seconds=6) <= events[0].remaining <= timedelta(seconds=9)
+    assert timedelta(seconds=6 * scale) <= events[0].remaining <= timedelta(seconds=9 * scale)
 
 
 def test_server_ending_the_sign_in_is_reported_at_once(sso_emulator: Emulator) -> None:

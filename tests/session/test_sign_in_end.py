@@ -28,7 +28,9 @@ SESSION_TTL = 20.0
 
 
 def _sign_in(emu: Emulator) -> float:
-    """Sign in through our own login (device code, approved by the emulator); returns when."""
+    """Sign in through our own login (device code, approved by the emulator); returns when it
+    started, which is when the sign-in record says the session began (the safe side)."""
+    started = _clock.wall()
     login(
         emu.start_url,
         emu.region,
@@ -39,7 +41,7 @@ def _sign_in(emu: Emulator) -> float:
         oidc_endpoint_url=emu.url,
         timeout=30,
     )
-    return _clock.wall()
+    return started
 
 
 def test_a_token_another_tool_obtained_has_no_known_end(sso_emulator: Emulator) -> None:
@@ -75,10 +77,17 @@ def test_bad_arguments_name_the_problem(sso_emulator: Emulator) -> None:
 def test_callback_fires_once_before_the_end(
     sso_emulator_factory: Any, shared_clock: OffsetClock
 ) -> None:
-    """On the shared virtual clock: the 14.5 s this waited are two ``advance()`` calls."""
-    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=SESSION_TTL)
+    """On the shared virtual clock: the 14.5 s this waited are two ``advance()`` calls.
+
+    Every duration is 100 times what it was in real time (a 2000 s sign-in, warned 800 s
+    ahead): the virtual clock also flows in real time, and on a busy machine the watch thread
+    can be kept from running for seconds, which against the old 8 s margins was a late or early
+    callback; scaled, those seconds are noise and each bound still says the same."""
+    scale = 100.0
+    ttl = SESSION_TTL * scale
+    emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=ttl)
     signed_in = _sign_in(emu)
-    session = session_for(emu, sso_session_duration=SESSION_TTL, login="never")
+    session = session_for(emu, sso_session_duration=ttl, login="never")
     events: list[tuple[float, SignInExpiringEvent]] = []
     fired = threading.Event()
 
@@ -86,23 +95,22 @@ def test_callback_fires_once_before_the_end(
         events.append((_clock.wall(), event))
         fired.set()
 
-    session.on_sign_in_expiring(on_expiring, before=timedelta(seconds=8))
-    # 4 s before the callback is due (the record keeps whole seconds, and this clock also
-    # runs on in real time, so a busy machine needs the margin): nothing yet
-    shared_clock.advance(max(0.0, signed_in + 8.0 - _clock.wall()))
+    session.on_sign_in_expiring(on_expiring, before=timedelta(seconds=8 * scale))
+    # 400 s before the callback is due: nothing yet
+    shared_clock.advance(max(0.0, signed_in + 8.0 * scale - _clock.wall()))
     assert not fired.wait(0.3)
-    shared_clock.advance(max(0.0, signed_in + 12.5 - _clock.wall()))
+    shared_clock.advance(max(0.0, signed_in + 12.5 * scale - _clock.wall()))
     assert fired.wait(10)
-    shared_clock.advance(max(0.0, signed_in + 14.5 - _clock.wall()))
+    shared_clock.advance(max(0.0, signed_in + 14.5 * scale - _clock.wall()))
     time.sleep(0.3)  # the watch thread runs on: it must not fire again
     session.close()
     assert len(events) == 1, events
     fired_at, event = events[0]
-    assert 11.0 <= fired_at - signed_in <= 14.0
+    assert 11.0 * scale <= fired_at - signed_in <= 14.0 * scale
     assert event.reason == "scheduled"
-    assert timedelta(seconds=6) <= event.remaining <= timedelta(seconds=9)
+    assert timedelta(seconds=6 * scale) <= event.remaining <= timedelta(seconds=9 * scale)
     assert event.expires_at is not None
-    assert abs(event.expires_at.timestamp() - (signed_in + SESSION_TTL)) < 2
+    assert abs(event.expires_at.timestamp() - (signed_in + ttl)) < 2
 
 
 def test_server_ending_the_sign_in_first_names_its_code(sso_emulator: Emulator) -> None:
@@ -137,7 +145,7 @@ def test_relogin_ahead_carries_16_threads_across_the_end(
         relogin_ahead=timedelta(seconds=8),
         advisory_timeout=1.0,
         mandatory_timeout=0.5,
-        on_login=lambda event: logins.append((_clock.wall(), event)),
+        on_login=lambda event: on_login(event),
     )
     failures: list[BaseException] = []
     calls = [0]
@@ -145,6 +153,17 @@ def test_relogin_ahead_carries_16_threads_across_the_end(
     stop = threading.Event()
 
     run = VirtualRun(shared_clock, step=0.2, max_span=0.4)
+    holding: list[Any] = []
+
+    def on_login(event: LoginEvent) -> None:
+        """No virtual time passes while the sign-in runs (real time still does): on a busy
+        machine the driver's steps during a slow sign-in once carried it past the end."""
+        logins.append((_clock.wall(), event))
+        if event.phase == "started":
+            holding.append(run.hold())
+            holding[-1].__enter__()
+        elif holding:
+            holding.pop().__exit__(None, None, None)
 
     def worker() -> None:
         sts = session.client("sts", endpoint_url=emu.url)
