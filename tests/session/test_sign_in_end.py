@@ -129,9 +129,13 @@ def test_relogin_ahead_carries_16_threads_across_the_end(
     sso_emulator_factory: Any, shared_clock: OffsetClock
 ) -> None:
     """On the shared virtual clock: the 25 s this slept pass in steps paced by the threads'
-    calls (no call in flight sees more than 0.4 s pass, under the 0.5 s mandatory window)."""
+    calls, every duration 100 times longer (a 2000 s sign-in, 400 s role credentials), so that a
+    thread kept from running for a real second or two on a busy machine sees noise, not an
+    expiry (no call in flight sees more than 40 s pass, under the 50 s mandatory window)."""
+    scale = 100.0
+    ttl = SESSION_TTL * scale
     emu: Emulator = sso_emulator_factory(
-        auto_approve=True, session_ttl=SESSION_TTL, role_credentials_ttl=4
+        auto_approve=True, session_ttl=ttl, role_credentials_ttl=4 * scale
     )
     signed_in = _sign_in(emu)
     emu.reset_counters()
@@ -141,10 +145,10 @@ def test_relogin_ahead_carries_16_threads_across_the_end(
         region_name=emu.region,
         login="auto",
         login_flow="device",
-        sso_session_duration=SESSION_TTL,
-        relogin_ahead=timedelta(seconds=8),
-        advisory_timeout=1.0,
-        mandatory_timeout=0.5,
+        sso_session_duration=ttl,
+        relogin_ahead=timedelta(seconds=8 * scale),
+        advisory_timeout=1.0 * scale,
+        mandatory_timeout=0.5 * scale,
         on_login=lambda event: on_login(event),
     )
     failures: list[BaseException] = []
@@ -152,7 +156,7 @@ def test_relogin_ahead_carries_16_threads_across_the_end(
     lock = threading.Lock()
     stop = threading.Event()
 
-    run = VirtualRun(shared_clock, step=0.2, max_span=0.4)
+    run = VirtualRun(shared_clock, step=0.2 * scale, max_span=0.4 * scale)
     holding: list[Any] = []
 
     def on_login(event: LoginEvent) -> None:
@@ -181,7 +185,8 @@ def test_relogin_ahead_carries_16_threads_across_the_end(
     threads = [threading.Thread(target=worker) for _ in range(16)]
     for thread in threads:
         thread.start()
-    run.run(max(0.0, signed_in + SESSION_TTL + 5 - _clock.wall()))  # well past the end
+    # well past the end, and before the re-login ahead of the new session's end (~2400 s)
+    run.run(max(0.0, signed_in + ttl + 2 * scale - _clock.wall()))
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
@@ -191,7 +196,7 @@ def test_relogin_ahead_carries_16_threads_across_the_end(
     assert emu.calls("StartDeviceAuthorization") == 1  # exactly one interactive login
     completed = [(at, event) for at, event in logins if event.phase == "completed"]
     assert len(completed) == 1
-    assert completed[0][0] < signed_in + SESSION_TTL  # before the end
+    assert completed[0][0] < signed_in + ttl  # before the end
     assert emu.errors("CreateToken").get("InvalidGrantException", 0) == 0
 
 
