@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ import pytest
 
 if TYPE_CHECKING:
     from refreshable_sso.emulator import Emulator
+    from tests.fork_server import ForkServer
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +58,28 @@ def sso_emulator_factory(
         return sso_emulator_factory(**options)
 
     return factory
+
+
+@pytest.fixture
+def fork_server() -> Iterator[Callable[..., ForkServer]]:
+    """Start a :class:`tests.fork_server.ForkServer` (warm parent of real worker processes).
+
+    Call it once the test's environment is set (HOME, AWS_*, endpoints): the server is started
+    with ``os.environ`` as it is then. Servers are stopped, and their children killed, at teardown.
+
+    Args of the returned callable:
+        preload: modules to import once before forking the workers.
+        env: the environment of the server and its children (default ``os.environ``).
+    """
+    from tests.fork_server import ForkServer
+
+    servers: list[ForkServer] = []
+
+    def start(preload: Sequence[str] = (), env: dict[str, str] | None = None) -> ForkServer:
+        server = ForkServer(preload, env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
