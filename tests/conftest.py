@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+import types
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +14,7 @@ import botocore.tokens
 import pytest
 
 if TYPE_CHECKING:
+    from refreshable_sso._clock import OffsetClock
     from refreshable_sso.emulator import Emulator
     from tests.fork_server import ForkServer
 
@@ -83,3 +86,29 @@ def fork_server() -> Iterator[Callable[..., ForkServer]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def virtual_backoff(shared_clock: OffsetClock, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore's retry backoff passes on the shared virtual clock instead of in real time.
+
+    botocore's endpoint sleeps between attempts (``time.sleep`` in ``botocore.endpoint``, its
+    only use of the clock; exponential, with jitter: up to 1, 2, 4, 8 s). Here that wait
+    advances ``shared_clock`` (the library's and the emulator's time) by the same delay and
+    returns at once; every attempt is still made, over HTTP, after the delay botocore chose.
+    Returns the delays botocore asked for, in order.
+    """
+    import botocore.endpoint
+
+    delays: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        delays.append(seconds)
+        shared_clock.advance(seconds)
+        time.sleep(0)  # let other threads run, as a real wait would
+
+    clock = types.ModuleType("time", "the time module, with botocore's backoff on the shared clock")
+    clock.__dict__.update({k: v for k, v in vars(time).items() if not k.startswith("__")})
+    clock.sleep = sleep  # type: ignore[attr-defined]
+    monkeypatch.setattr(botocore.endpoint, "time", clock)
+    return delays
