@@ -85,6 +85,7 @@ def test_whoami_errors_are_one_line(sso_emulator_env: Emulator) -> None:
 
 
 @pytest.mark.repo
+@pytest.mark.soak  # long_running.py runs for --duration 4 real seconds
 def test_examples_run_offline() -> None:
     root = Path(__file__).resolve().parents[2]
     for script, extra in (("whoami.py", []), ("long_running.py", ["--duration", "4"])):
