@@ -27,7 +27,6 @@ from tests.serving.conftest import (
     SSO_SESSION,
     EmuFactory,
     call_cli,
-    run_cli,
 )
 
 INVOCATIONS = 16
@@ -109,8 +108,11 @@ def test_sixteen_cold_invocations_make_one_call_and_warm_ones_none(
     assert {json.loads(r.stdout)["AccountId"] for r in warm} == {emu.default_account_id}
 
 
-def test_warm_path_imports_neither_boto3_nor_botocore(emu: Emulator) -> None:
-    assert run_cli(["credential-process", "--profile", "dev"]).returncode == 0
+def test_warm_path_imports_neither_boto3_nor_botocore(
+    emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the entry is written in this process; a fresh interpreter then answers from it
+    assert call_cli(capsys, ["credential-process", "--profile", "dev"])[0] == 0
     probe = (
         "import sys\n"
         "from refreshable_sso.cli.main import main\n"
