@@ -45,7 +45,7 @@ def test_whoami_with_a_corrupt_token_file(sso_emulator_env: Emulator) -> None:
 
 
 def test_whoami_with_the_emulator_stopped(
-    sso_emulator_factory: object, monkeypatch: pytest.MonkeyPatch
+    virtual_backoff: list[float], sso_emulator_factory: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emu = sso_emulator_factory(auto_approve=True)  # type: ignore[operator]
     for name, value in emu.env().items():
@@ -58,6 +58,7 @@ def test_whoami_with_the_emulator_stopped(
     assert "could not connect to the SSO portal" in ran.stderr
     assert "check the network and the endpoint" in ran.stderr
     assert ran.seconds < 25
+    assert virtual_backoff  # botocore retried the refused connection after a backoff
 
 
 @pytest.mark.soak
