@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import time
+import types
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +14,9 @@ import botocore.tokens
 import pytest
 
 if TYPE_CHECKING:
+    from refreshable_sso._clock import OffsetClock
     from refreshable_sso.emulator import Emulator
+    from tests.fork_server import ForkServer
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +61,54 @@ def sso_emulator_factory(
         return sso_emulator_factory(**options)
 
     return factory
+
+
+@pytest.fixture
+def fork_server() -> Iterator[Callable[..., ForkServer]]:
+    """Start a :class:`tests.fork_server.ForkServer` (warm parent of real worker processes).
+
+    Call it once the test's environment is set (HOME, AWS_*, endpoints): the server is started
+    with ``os.environ`` as it is then. Servers are stopped, and their children killed, at teardown.
+
+    Args of the returned callable:
+        preload: modules to import once before forking the workers.
+        env: the environment of the server and its children (default ``os.environ``).
+    """
+    from tests.fork_server import ForkServer
+
+    servers: list[ForkServer] = []
+
+    def start(preload: Sequence[str] = (), env: dict[str, str] | None = None) -> ForkServer:
+        server = ForkServer(preload, env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def virtual_backoff(shared_clock: OffsetClock, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore's retry backoff passes on the shared virtual clock instead of in real time.
+
+    botocore's endpoint sleeps between attempts (``time.sleep`` in ``botocore.endpoint``, its
+    only use of the clock; exponential, with jitter: up to 1, 2, 4, 8 s). Here that wait
+    advances ``shared_clock`` (the library's and the emulator's time) by the same delay and
+    returns at once; every attempt is still made, over HTTP, after the delay botocore chose.
+    Returns the delays botocore asked for, in order.
+    """
+    import botocore.endpoint
+
+    delays: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        delays.append(seconds)
+        shared_clock.advance(seconds)
+        time.sleep(0)  # let other threads run, as a real wait would
+
+    clock = types.ModuleType("time", "the time module, with botocore's backoff on the shared clock")
+    clock.__dict__.update({k: v for k, v in vars(time).items() if not k.startswith("__")})
+    clock.sleep = sleep  # type: ignore[attr-defined]
+    monkeypatch.setattr(botocore.endpoint, "time", clock)
+    return delays

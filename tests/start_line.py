@@ -9,15 +9,20 @@ sleep is both too long on a quiet machine and too short on a busy one. Each work
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 
-def release_when_ready(
-    rendezvous: Path, workers: Sequence[subprocess.Popen[str]], timeout: float = 120
-) -> None:
+class Worker(Protocol):
+    """What the start line needs of a worker: a :class:`subprocess.Popen` or a forked child
+    of :class:`tests.fork_server.ForkServer`."""
+
+    def poll(self) -> int | None: ...
+
+
+def release_when_ready(rendezvous: Path, workers: Sequence[Worker], timeout: float = 120) -> None:
     """Wait until every worker has touched its ready file, then release them all at once."""
     deadline = time.monotonic() + timeout
     while len(list(rendezvous.glob("ready-*"))) < len(workers):

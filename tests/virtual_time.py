@@ -21,10 +21,13 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from refreshable_sso._clock import OffsetClock
+
+T = TypeVar("T")
 
 
 class VirtualRun:
@@ -108,3 +111,41 @@ class VirtualRun:
             self.clock.advance(min(self.step, left))
             time.sleep(self.pause)
         return time.monotonic() - started
+
+
+def call_on_virtual_time(
+    clock: OffsetClock, call: Callable[[], T], *, step: float = 0.25, limit: float = 3600.0
+) -> T:
+    """Run ``call()`` in a thread while ``clock`` moves on in ``step``s; return what it returns
+    (or raise what it raised).
+
+    For a call that only waits on the clock (a device-code poll interval, its own timeout):
+    each wait ends as soon as enough virtual time has passed, and the emulator, on the same
+    clock, sees the same time pass between two polls.
+
+    Args:
+        clock: the shared virtual clock (the ``shared_clock`` fixture).
+        call: the blocking call.
+        step: virtual seconds per advance (10 ms of real time apart).
+        limit: virtual seconds after which the clock stops moving (the call then runs on real
+            time; a hang guard, not a deadline).
+    """
+    done = threading.Event()
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=target, name="virtual-time-call", daemon=True)
+    worker.start()
+    VirtualRun(clock, step=step, max_span=step).run(limit, until=done)
+    worker.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]

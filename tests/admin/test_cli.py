@@ -1,28 +1,27 @@
-"""`refreshable-sso assignments` as a real process against the emulator's admin APIs."""
+"""`refreshable-sso assignments` against the emulator's admin APIs.
+
+The command's ``main`` runs in this process (:func:`tests.cli.helpers.cli_here`, isolated as a
+new process would be): the subject is what it prints and its exit status, not a process.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.emulator.assignments import ou_id, user_id
 from tests.admin.conftest import SSO_SESSION
 from tests.admin.expected import expected, ou_accounts
+from tests.cli.helpers import cli_here
 
 
 def _run(emu: Emulator, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "refreshable_sso.cli.main", "assignments", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **emu.env()},
-        timeout=120,
-        check=False,
+    ran = cli_here("assignments", *args, env=emu.env())
+    return subprocess.CompletedProcess(
+        ["refreshable-sso", "assignments", *args], ran.returncode, ran.stdout, ran.stderr
     )
 
 

@@ -155,7 +155,9 @@ def test_target_filter_applies_to_accounts_of_ou_targets(
     assert everything == expected(org_emulator, names=False, account_ids=all_even)
 
 
-def test_throttling_is_survived(admin: SSORefreshableSession, org_emulator: Emulator) -> None:
+def test_throttling_is_survived(
+    virtual_backoff: list[float], admin: SSORefreshableSession, org_emulator: Emulator
+) -> None:
     org_emulator.faults.fail_next("ListAccountAssignments", n=4, status=429)
     org_emulator.faults.fail_next("ListAccounts", n=2, status=429)
     org_emulator.faults.fail_next("DescribeUser", n=1, status=429)
@@ -163,6 +165,7 @@ def test_throttling_is_survived(admin: SSORefreshableSession, org_emulator: Emul
     assert got == expected(org_emulator, names=True)
     assert org_emulator.errors("ListAccountAssignments") == {"ThrottlingException": 4}
     assert org_emulator.errors("ListAccounts") == {"TooManyRequestsException": 2}
+    assert len(virtual_backoff) >= 7  # each 429 retried after a backoff
 
 
 def test_a_role_that_is_not_administrative_is_refused(org_emulator: Emulator) -> None:

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.repo  # checks the repository, not the library: run onc
 EXAMPLE = Path(__file__).parents[2] / "examples" / "chained_roles.py"
 
 
+@pytest.mark.soak  # the example calls for 6 real seconds while its 4 s role credentials turn over
 def test_chained_example_runs(isolated_aws_home: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=120, check=False

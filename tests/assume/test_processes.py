@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from refreshable_sso.emulator import Emulator
+from tests.fork_server import ForkServer
 from tests.start_line import release_when_ready
 
 from .conftest import write_config
@@ -45,20 +46,19 @@ _WORKER = textwrap.dedent(
 
 @pytest.mark.multiprocess
 def test_eight_processes_one_assume_role_per_hop(
-    signed_in: Emulator, isolated_aws_home: Path, tmp_path: Path
+    signed_in: Emulator,
+    isolated_aws_home: Path,
+    tmp_path: Path,
+    fork_server: Callable[..., ForkServer],
 ) -> None:
     write_config(isolated_aws_home, signed_in)
     rendezvous = tmp_path / "rendezvous"
     rendezvous.mkdir()
     env = {**os.environ, **signed_in.env()}
+    # real processes, forked from one parent that has imported the library with this env
+    server = fork_server(["refreshable_sso.session"], env)
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(rendezvous), str(i)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        server.popen([sys.executable, "-c", _WORKER, str(rendezvous), str(i)])
         for i in range(PROCESSES)
     ]
     try:

@@ -3,17 +3,25 @@
 :func:`cli` starts a real process: for tests whose subject is the process (exit status of a
 real interpreter, signals, its stdio, several processes). :func:`cli_here` runs the same
 ``main()`` in this process (no interpreter start-up, ~0.4 s less per call) for tests whose
-subject is what a command does and prints.
+subject is what a command does and prints. It gives the command what a new process would
+have: the test's environment (with ``env`` on top), an empty stdin, ``sys.argv``, and no
+botocore session left over from an earlier call; and it puts back what the command may change
+(environment, working directory, logging handlers and levels, warning filters, signal
+handlers), so one call cannot leak into the next test on the same xdist worker.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,18 +71,60 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> 
     return Ran(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
 
 
+#: The signals a command may take over (exec forwards them; serve and login stop on them).
+_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGPIPE", "SIGCHLD", "SIGUSR1")
+    if hasattr(signal, name)
+)
+
+
+def _forget_botocore_session() -> None:
+    """Drop the library's one isolated botocore session (made afresh, as in a new process: it
+    caches the config file it read). The parsed-model loader is kept: it is read-only data."""
+    from refreshable_sso.aws import clients as _aws
+
+    with _aws._isolated_lock:
+        _aws._isolated = None
+
+
 @contextlib.contextmanager
-def _environment(env: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in env}
+def _as_a_new_process(args: tuple[str, ...], env: dict[str, str]) -> Iterator[None]:
+    """What a new process would start with, and everything a command may change put back."""
+    saved_env = dict(os.environ)
+    cwd = os.getcwd()
+    argv, stdin = sys.argv, sys.stdin
+    root = logging.getLogger()
+    handlers, root_level = list(root.handlers), root.level
+    levels = {
+        name: logger.level
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    main_thread = threading.current_thread() is threading.main_thread()
+    handlers_of = {signum: signal.getsignal(signum) for signum in _SIGNALS} if main_thread else {}
     os.environ.update(env)
+    sys.argv = ["refreshable-sso", *args]
+    _forget_botocore_session()
     try:
-        yield
+        with open(os.devnull, encoding="utf-8") as devnull, warnings.catch_warnings():
+            sys.stdin = devnull
+            yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        sys.argv, sys.stdin = argv, stdin
+        _forget_botocore_session()
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(root_level)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        for signum, handler in handlers_of.items():
+            if signal.getsignal(signum) is not handler and handler is not None:
+                signal.signal(signum, handler)
 
 
 def cli_here(*args: str, env: dict[str, str] | None = None) -> Ran:
@@ -88,7 +138,11 @@ def cli_here(*args: str, env: dict[str, str] | None = None) -> Ran:
 
     started = time.monotonic()
     out, err = io.StringIO(), io.StringIO()
-    with _environment(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with (
+        _as_a_new_process(args, env or {}),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
         try:
             code = main(list(args))
         except SystemExit as exc:  # argparse errors and --version

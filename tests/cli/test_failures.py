@@ -1,4 +1,9 @@
-"""Expected failures end as one message with cause and fix, a non-zero exit, and no traceback."""
+"""Expected failures end as one message with cause and fix, a non-zero exit, and no traceback.
+
+The messages are checked on the CLI's ``main`` in this process (:func:`cli_here`); a real
+process is started where its own exit status is the subject (usage errors) and in the soak
+tests, whose measured wait includes a process's start.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import pytest
 
 from refreshable_sso.aws.clients import DEFAULT_HTTP
 from refreshable_sso.emulator import Emulator
-from tests.cli.helpers import SSO_SESSION, cli, write_profile
+from tests.cli.helpers import SSO_SESSION, cli, cli_here, write_profile
 
 
 def _assert_clean_failure(stderr: str, returncode: int) -> None:
@@ -19,7 +24,7 @@ def _assert_clean_failure(stderr: str, returncode: int) -> None:
 
 def test_whoami_before_signing_in(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
-    ran = cli("whoami", "--profile", "dev")
+    ran = cli_here("whoami", "--profile", "dev")
     _assert_clean_failure(ran.stderr, ran.returncode)
     assert "Login required for sso-session 'corp'" in ran.stderr
     assert "refreshable-sso login --profile dev" in ran.stderr  # the fix
@@ -33,14 +38,14 @@ def test_whoami_with_a_corrupt_token_file(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     path = sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)
     path.write_text("{not json", encoding="utf-8")
-    ran = cli("whoami", "--profile", "dev")
+    ran = cli_here("whoami", "--profile", "dev")
     _assert_clean_failure(ran.stderr, ran.returncode)
     assert "not valid JSON" in ran.stderr  # the cause
     assert "refreshable-sso login --profile dev" in ran.stderr  # the fix
 
 
 def test_whoami_with_the_emulator_stopped(
-    sso_emulator_factory: object, monkeypatch: pytest.MonkeyPatch
+    virtual_backoff: list[float], sso_emulator_factory: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emu = sso_emulator_factory(auto_approve=True)  # type: ignore[operator]
     for name, value in emu.env().items():
@@ -48,11 +53,12 @@ def test_whoami_with_the_emulator_stopped(
     write_profile(emu)
     emu.seed_token_cache(sso_session_name=SSO_SESSION)
     emu.stop()
-    ran = cli("whoami", "--profile", "dev")
+    ran = cli_here("whoami", "--profile", "dev")
     _assert_clean_failure(ran.stderr, ran.returncode)
     assert "could not connect to the SSO portal" in ran.stderr
     assert "check the network and the endpoint" in ran.stderr
     assert ran.seconds < 25
+    assert virtual_backoff  # botocore retried the refused connection after a backoff
 
 
 @pytest.mark.soak
@@ -92,7 +98,7 @@ def test_accounts_with_a_hung_portal_ends_within_25_s(sso_emulator_env: Emulator
 
 
 def test_login_with_a_wrong_start_url_keeps_the_servers_reason(sso_emulator_env: Emulator) -> None:
-    ran = cli(
+    ran = cli_here(
         "login",
         "--start-url",
         "https://d-9999999999.awsapps.com/start",
@@ -110,7 +116,7 @@ def test_login_with_a_wrong_start_url_keeps_the_servers_reason(sso_emulator_env:
 
 
 def test_login_with_a_plain_http_start_url_says_so(sso_emulator_env: Emulator) -> None:
-    ran = cli(
+    ran = cli_here(
         "login",
         "--start-url",
         "http://d-9999999999.awsapps.com/start",
@@ -127,13 +133,14 @@ def test_login_with_a_plain_http_start_url_says_so(sso_emulator_env: Emulator) -
 
 def test_vv_shows_the_traceback(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
-    ran = cli("whoami", "--profile", "dev", "-vv")
+    ran = cli_here("whoami", "--profile", "dev", "-vv")
     assert ran.returncode == 1
     assert "Traceback" in ran.stderr
     assert "Login required" in ran.stderr
 
 
 def test_usage_errors_exit_2() -> None:
+    # a real process: the subject is the exit status the program itself ends with
     ran = cli("whoami", "--no-such-option")
     assert ran.returncode == 2
     assert "usage:" in ran.stderr

@@ -65,6 +65,7 @@ def test_a_slow_call_shows_what_it_waits_for_at_a_terminal(sso_emulator_env: Emu
     assert b"waiting for IAM Identity Center (sso.us-east-1) and STS" in terminal
 
 
+@pytest.mark.soak  # the call must outlast the indicator's real 2 s (threading.Event.wait)
 def test_nothing_is_printed_when_stderr_is_not_a_terminal(sso_emulator_env: Emulator) -> None:
     write_profile(sso_emulator_env)
     sso_emulator_env.seed_token_cache(sso_session_name=SSO_SESSION)

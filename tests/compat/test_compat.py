@@ -23,7 +23,7 @@ from refreshable_sso.storage.paths import registration_cache_key
 @pytest.fixture
 def emu(sso_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """An emulator nobody approves for (the tests do), AWS_ENDPOINT_URL_* set."""
-    emulator: Emulator = sso_emulator_factory(auto_approve=False, device_interval=1)
+    emulator: Emulator = sso_emulator_factory(auto_approve=False)  # the suite's sub-second interval
     for name, value in emulator.env().items():
         monkeypatch.setenv(name, value)
     return emulator

@@ -34,7 +34,7 @@ from refreshable_sso.tokens.registration import DEFAULT_SCOPES
 @pytest.fixture
 def emu(sso_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """An emulator the tests approve sign-ins on (through its API), AWS_ENDPOINT_URL_* set."""
-    emulator: Emulator = sso_emulator_factory(auto_approve=False, device_interval=1)
+    emulator: Emulator = sso_emulator_factory(auto_approve=False)  # the suite's sub-second interval
     for name, value in emulator.env().items():
         monkeypatch.setenv(name, value)
     return emulator

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from refreshable_sso.credentials.role import RoleCredentials
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.storage.paths import cli_cache_dir
+from tests.fork_server import ForkServer
 from tests.start_line import release_when_ready
 
 PROCESSES = 8
@@ -50,7 +51,7 @@ _WORKER = textwrap.dedent(
 
 @pytest.mark.multiprocess
 def test_eight_processes_call_get_role_credentials_once(
-    sso_emulator_env: Emulator, tmp_path: Path
+    sso_emulator_env: Emulator, tmp_path: Path, fork_server: Callable[..., ForkServer]
 ) -> None:
     emu = sso_emulator_env
     emu.seed_token_cache(sso_session_name=SSO_SESSION)
@@ -64,13 +65,10 @@ def test_eight_processes_call_get_role_credentials_once(
         emu.default_role_name,
         str(rendezvous),
     ]
+    # real processes, forked from one parent that has done the imports
+    server = fork_server(["refreshable_sso.credentials", "refreshable_sso.tokens.cached"])
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _WORKER, *argv, str(index)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        server.popen([sys.executable, "-c", _WORKER, *argv, str(index)])
         for index in range(PROCESSES)
     ]
     try:

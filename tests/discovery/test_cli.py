@@ -1,29 +1,27 @@
-"""`refreshable-sso accounts` / `roles` as a real process against the emulator."""
+"""`refreshable-sso accounts` / `roles` against the emulator.
+
+The command's ``main`` runs in this process (:func:`tests.cli.helpers.cli_here`, isolated as a
+new process would be): the subject is what it prints and its exit status, not a process.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from refreshable_sso.emulator import Emulator
+from tests.cli.helpers import cli_here
 
 SSO_SESSION = "corp"
 
 
 def _run(emu: Emulator, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **emu.env()}
-    return subprocess.run(
-        [sys.executable, "-m", "refreshable_sso.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+    ran = cli_here(*args, env=emu.env())
+    return subprocess.CompletedProcess(
+        ["refreshable-sso", *args], ran.returncode, ran.stdout, ran.stderr
     )
 
 

@@ -44,7 +44,9 @@ def test_lists_all_250_accounts_over_three_pages(big_emulator: Emulator) -> None
     assert big_emulator.calls("ListAccounts") == 3  # 100 + 100 + 50
 
 
-def test_lists_every_role_across_250_accounts_despite_429s(big_emulator: Emulator) -> None:
+def test_lists_every_role_across_250_accounts_despite_429s(
+    virtual_backoff: list[float], big_emulator: Emulator
+) -> None:
     provider = cached_provider(big_emulator)
     big_emulator.faults.set("ListAccountRoles", throttle_rate=0.1)
     big_emulator.faults.set("ListAccounts", throttle_rate=0.3)
@@ -56,6 +58,7 @@ def test_lists_every_role_across_250_accounts_despite_429s(big_emulator: Emulato
     assert [(r.account_id, r.role_name, r.account_name) for r in roles] == expected_roles()
     throttled = big_emulator.errors("ListAccountRoles").get("TooManyRequestsException", 0)
     assert throttled > 0  # the 429s really happened, and were retried away
+    assert len(virtual_backoff) >= throttled  # each after a backoff (on the shared clock)
     # one call per account, one more for the second page of the big account, plus the retries
     assert big_emulator.calls("ListAccountRoles") == N_ACCOUNTS + 1 + throttled
     assert _discovery_threads() == []  # the pool is gone once the iterator is exhausted

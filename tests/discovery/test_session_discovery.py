@@ -26,7 +26,9 @@ def _session(emu: Emulator) -> SSORefreshableSession:
     )
 
 
-def test_session_lists_accounts_and_roles_despite_429s(big_emulator: Emulator) -> None:
+def test_session_lists_accounts_and_roles_despite_429s(
+    virtual_backoff: list[float], big_emulator: Emulator
+) -> None:
     session = _session(big_emulator)
     accounts = list(session.list_accounts())
     assert len(accounts) == N_ACCOUNTS
@@ -37,6 +39,7 @@ def test_session_lists_accounts_and_roles_despite_429s(big_emulator: Emulator) -
     roles = list(session.list_roles())
     assert [(r.account_id, r.role_name, r.account_name) for r in roles] == expected_roles()
     assert big_emulator.errors("ListAccountRoles").get("TooManyRequestsException", 0) > 0
+    assert virtual_backoff  # botocore backed off between the attempts (on the shared clock)
     assert list(session.list_roles("200000000002")) == [
         RoleInfo("200000000002", "ReadOnlyAccess"),
         RoleInfo("200000000002", "AdministratorAccess"),
@@ -50,7 +53,9 @@ def test_session_unknown_account(big_emulator: Emulator) -> None:
         list(session.list_roles("999999999999"))
 
 
-def test_listings_get_a_larger_retry_budget_than_the_session(big_emulator: Emulator) -> None:
+def test_listings_get_a_larger_retry_budget_than_the_session(
+    virtual_backoff: list[float], big_emulator: Emulator
+) -> None:
     """Four failures in a row exhaust a session's budget for single calls, not a listing's."""
     session = _session(big_emulator)
     big_emulator.faults.fail_next("ListAccountRoles", n=4, status=500)
@@ -58,3 +63,4 @@ def test_listings_get_a_larger_retry_budget_than_the_session(big_emulator: Emula
     assert roles == [RoleInfo("200000000000", "ReadOnlyAccess")]
     assert sum(big_emulator.errors("ListAccountRoles").values()) == 4
     assert big_emulator.calls("ListAccountRoles") == 5
+    assert len(virtual_backoff) == 4  # one backoff before each retry

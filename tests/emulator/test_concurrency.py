@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.config import Config
 
 from refreshable_sso.emulator import Emulator
+from tests.fork_server import ForkServer
 
 from .helpers import DEVICE_GRANT, client, sts_for
 
@@ -66,16 +67,11 @@ print("ok")
 """
 
 
-def test_client_processes(sso_emulator: Emulator) -> None:
+def test_client_processes(sso_emulator: Emulator, fork_server: Callable[..., ForkServer]) -> None:
     token = sso_emulator.sign_in()["accessToken"]
+    server = fork_server(["boto3"])  # real client processes, forked after boto3's import
     procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _CHILD, sso_emulator.url, token],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
+        server.popen([sys.executable, "-c", _CHILD, sso_emulator.url, token]) for _ in range(4)
     ]
     for proc in procs:
         out, err = proc.communicate(timeout=120)

@@ -145,7 +145,9 @@ def test_request_and_not_found_errors(sso_emulator: Emulator, sso: Any, token: s
         sso.list_accounts(accessToken=token, nextToken=roles_token)
 
 
-def test_throttling_and_retries(sso_emulator: Emulator, sso: Any, token: str) -> None:
+def test_throttling_and_retries(
+    virtual_backoff: list[float], sso_emulator: Emulator, sso: Any, token: str
+) -> None:
     sso_emulator.faults.fail_next("ListAccounts", status=429)
     with pytest.raises(sso.exceptions.TooManyRequestsException) as info:
         sso.list_accounts(accessToken=token)
@@ -158,6 +160,7 @@ def test_throttling_and_retries(sso_emulator: Emulator, sso: Any, token: str) ->
     )
     assert sso_emulator.calls("GetRoleCredentials") == 3
     assert sso_emulator.errors("GetRoleCredentials") == {"InternalServerException": 2}
+    assert len(virtual_backoff) == 2  # each retry after botocore's backoff (shared clock)
 
 
 def test_fault_rates_and_latency(sso_emulator_factory: PluginFactory) -> None:

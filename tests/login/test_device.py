@@ -17,6 +17,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.errors import (
     CacheFileError,
     ConfigurationError,
@@ -27,6 +28,7 @@ from refreshable_sso.errors import (
 )
 from refreshable_sso.storage.paths import registration_cache_path, token_cache_path
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
+from tests.virtual_time import call_on_virtual_time
 
 from .conftest import SSO_SESSION, EmulatorFactory, Prompt, device_provider
 
@@ -122,12 +124,14 @@ def test_cached_token_is_reused_without_asking(emu_factory: EmulatorFactory) -> 
 
 
 def test_slow_down_adds_to_the_interval(
-    emu_factory: EmulatorFactory, caplog: pytest.LogCaptureFixture
+    emu_factory: EmulatorFactory, caplog: pytest.LogCaptureFixture, shared_clock: OffsetClock
 ) -> None:
     emu = emu_factory(auto_approve=True, device_interval=1)  # the service's own interval
     emu.faults.fail_next("CreateToken", n=1, status=400, code="SlowDownException")
     caplog.set_level(logging.INFO, logger="refreshable_sso")
-    token = device_provider(emu, prompt_callback=Prompt(), slow_down_step=0.5).get_token()
+    provider = device_provider(emu, prompt_callback=Prompt(), slow_down_step=0.5)
+    # the 1 s and 1.5 s between the polls pass on the clock the emulator also reads
+    token = call_on_virtual_time(shared_clock, provider.get_token)
     assert token.can_refresh()
     # The injected SlowDown only: had we polled faster than the interval, the emulator
     # would have answered SlowDown on its own.
@@ -151,10 +155,11 @@ def test_denied(emu_factory: EmulatorFactory) -> None:
     assert emu.errors("CreateToken").get("AccessDeniedException") == 1
 
 
-def test_own_timeout(emu_factory: EmulatorFactory) -> None:
+def test_own_timeout(emu_factory: EmulatorFactory, shared_clock: OffsetClock) -> None:
     emu = emu_factory(auto_approve=False)
+    provider = device_provider(emu, prompt_callback=Prompt(), timeout=1.5)
     with pytest.raises(LoginTimeoutError, match=r"within 1.5 s"):
-        device_provider(emu, prompt_callback=Prompt(), timeout=1.5).get_token()
+        call_on_virtual_time(shared_clock, provider.get_token)  # 1.5 s on the shared clock
     assert emu.pending_user_codes()  # nobody approved; we simply stopped waiting
 
 

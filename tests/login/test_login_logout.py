@@ -22,6 +22,7 @@ from refreshable_sso.emulator import Emulator
 from refreshable_sso.storage.paths import registration_cache_path, token_cache_path
 from refreshable_sso.tokens.login.signin import login, logout
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
+from tests.cli.helpers import cli_here
 from tests.signals import default_sigint
 
 from .conftest import SSO_SESSION, EmulatorFactory, Prompt
@@ -201,12 +202,11 @@ def test_logout_without_a_token_still_removes_local_files(
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "refreshable_sso.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    """The command's ``main`` in this process, isolated as a new process would be (what it
+    does and prints is the subject; the Ctrl-C test below starts a real process)."""
+    ran = cli_here(*args)
+    return subprocess.CompletedProcess(
+        ["refreshable-sso", *args], ran.returncode, ran.stdout, ran.stderr
     )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from refreshable_sso.tokens.login.policy import (
     login_lock,
     login_lock_path,
 )
+from tests.fork_server import ForkServer
 from tests.start_line import release_when_ready
 
 from .conftest import SSO_SESSION, EmulatorFactory, Prompt, device_provider
@@ -205,18 +206,17 @@ def test_sixteen_threads_at_the_end_of_the_sign_in_cause_one_login(
 
 @pytest.mark.multiprocess
 def test_four_processes_at_the_end_of_the_sign_in_cause_one_login(
-    emu_factory: EmulatorFactory, tmp_path: Path
+    emu_factory: EmulatorFactory, tmp_path: Path, fork_server: Callable[..., ForkServer]
 ) -> None:
     emu = emu_factory(auto_approve=True)
     _end_of_sign_in(emu)
     rendezvous = tmp_path / "rendezvous"
     rendezvous.mkdir()
+    # real processes, forked from one parent that has imported what the worker imports
+    server = fork_server(["refreshable_sso.tokens.policy", "refreshable_sso.tokens.device"])
     procs = [
-        subprocess.Popen(
-            [sys.executable, str(WORKER), emu.start_url, emu.region, SSO_SESSION, str(rendezvous)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        server.popen(
+            [sys.executable, str(WORKER), emu.start_url, emu.region, SSO_SESSION, str(rendezvous)]
         )
         for _ in range(4)
     ]

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import botocore.credentials
 import botocore.exceptions
+import botocore.utils
 import pytest
 
 from refreshable_sso import ContainerCredentialServer, SSORefreshableSession
@@ -50,8 +51,15 @@ def server(session: SSORefreshableSession) -> Iterator[ContainerCredentialServer
         yield running
 
 
+#: The waits botocore's container fetcher asked for between its attempts, in this process.
+FETCHER_WAITS: list[float] = []
+
+
 def container_provider(env: dict[str, str]) -> botocore.credentials.ContainerProvider:
-    return botocore.credentials.ContainerProvider(environ=env)
+    """botocore's own container provider, its 1 s pause between attempts not slept: the fetcher
+    takes ``sleep`` as a constructor argument (every attempt is still made, over HTTP)."""
+    fetcher = botocore.utils.ContainerMetadataFetcher(sleep=FETCHER_WAITS.append)
+    return botocore.credentials.ContainerProvider(environ=env, fetcher=fetcher)
 
 
 def test_botocore_container_provider_gets_credentials_that_work(
@@ -95,8 +103,10 @@ def test_missing_or_wrong_token_gets_no_credentials(server: ContainerCredentialS
     assert status == 403
     # botocore surfaces the refusal as an error, never as credentials.
     env = {**server.env(), "AWS_CONTAINER_AUTHORIZATION_TOKEN": "y" * 43}
+    waits = len(FETCHER_WAITS)
     with pytest.raises(botocore.exceptions.CredentialRetrievalError):
         container_provider(env).load()
+    assert len(FETCHER_WAITS) > waits  # botocore tried again before it gave up
 
 
 def test_methods_and_paths(server: ContainerCredentialServer) -> None:

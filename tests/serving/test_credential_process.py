@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,6 +19,7 @@ from refreshable_sso.config import RefreshConfig
 from refreshable_sso.credentials.reuse import DEFAULT_MIN_REMAINING
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.storage.paths import cli_cache_dir, role_credentials_cache_path
+from tests.fork_server import ForkServer
 from tests.serving.conftest import (
     ACCOUNT,
     CLI,
@@ -26,7 +27,6 @@ from tests.serving.conftest import (
     SSO_SESSION,
     EmuFactory,
     call_cli,
-    run_cli,
 )
 
 INVOCATIONS = 16
@@ -56,17 +56,11 @@ def botocore_accepts(stdout: str) -> botocore.credentials.Credentials:
     return credentials
 
 
-def _start_together(args: list[str], n: int) -> list[subprocess.CompletedProcess[str]]:
-    procs = [
-        subprocess.Popen(
-            [*CLI, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ),
-        )
-        for _ in range(n)
-    ]
+def _start_together(
+    server: ForkServer, args: list[str], n: int
+) -> list[subprocess.CompletedProcess[str]]:
+    """``n`` real ``refreshable-sso`` processes at once, forked from the warm ``server``."""
+    procs = [server.popen([*CLI, *args]) for _ in range(n)]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=120)
@@ -78,8 +72,14 @@ def test_default_min_remaining_is_the_advisory_window() -> None:
     assert RefreshConfig().advisory_timeout == DEFAULT_MIN_REMAINING
 
 
-def test_sixteen_cold_invocations_make_one_call_and_warm_ones_none(emu: Emulator) -> None:
-    cold = _start_together(["credential-process", "--profile", "dev"], INVOCATIONS)
+def test_sixteen_cold_invocations_make_one_call_and_warm_ones_none(
+    emu: Emulator, fork_server: Callable[..., ForkServer]
+) -> None:
+    # The processes are real (own pid, file handles and locks) but forked from one parent that
+    # has imported the command and boto3 once, instead of 32 interpreters importing them each
+    # (not cli.main itself: -m runs it afresh as __main__).
+    server = fork_server(["refreshable_sso.cli.credential_process", "boto3"])
+    cold = _start_together(server, ["credential-process", "--profile", "dev"], INVOCATIONS)
     assert all(r.returncode == 0 for r in cold), [r.stderr for r in cold]
     assert emu.calls("GetRoleCredentials") == 1
     keys = set()
@@ -101,15 +101,18 @@ def test_sixteen_cold_invocations_make_one_call_and_warm_ones_none(emu: Emulator
         assert result.stderr == ""
     assert len(keys) == 1
 
-    warm = _start_together(["credential-process", "--profile", "dev"], INVOCATIONS)
+    warm = _start_together(server, ["credential-process", "--profile", "dev"], INVOCATIONS)
     assert all(r.returncode == 0 for r in warm), [r.stderr for r in warm]
     assert emu.calls("GetRoleCredentials") == 1  # 0 more
     assert {json.loads(r.stdout)["AccessKeyId"] for r in warm} == keys
     assert {json.loads(r.stdout)["AccountId"] for r in warm} == {emu.default_account_id}
 
 
-def test_warm_path_imports_neither_boto3_nor_botocore(emu: Emulator) -> None:
-    assert run_cli(["credential-process", "--profile", "dev"]).returncode == 0
+def test_warm_path_imports_neither_boto3_nor_botocore(
+    emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the entry is written in this process; a fresh interpreter then answers from it
+    assert call_cli(capsys, ["credential-process", "--profile", "dev"])[0] == 0
     probe = (
         "import sys\n"
         "from refreshable_sso.cli.main import main\n"

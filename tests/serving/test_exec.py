@@ -57,6 +57,7 @@ def _restore_default_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+@pytest.mark.soak  # the child is another process on the real clock: it waits out 3 real expiries
 def test_child_keeps_working_across_three_expiries(
     serving_emu_factory: EmuFactory, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -89,7 +90,11 @@ def test_child_keeps_working_across_three_expiries(
     assert report["calls"] >= 10
 
 
-def test_exit_code_and_environment_as_said_at_verbose(emu: Emulator) -> None:
+def test_exit_code_and_environment_as_said_at_verbose(
+    emu: Emulator, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The command runs in this process (its main() reads os.environ as a process would); the
+    # child it starts is a real process, whose environment and exit status are the subject.
     child = (
         "import json, os, sys\n"
         "print(json.dumps({k: v for k, v in os.environ.items() if k.startswith(('AWS_', 'HTTPS_'))}))\n"
@@ -104,14 +109,13 @@ def test_exit_code_and_environment_as_said_at_verbose(emu: Emulator) -> None:
         "AWS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",
         "HTTPS_PROXY": "http://proxy.invalid:3128",
     }
-    result = subprocess.run(
-        [*CLI, "-v", "exec", "--profile", "dev", "--", sys.executable, "-c", child],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=env,
-        check=False,
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = call_cli(
+        capfd,  # type: ignore[arg-type]
+        ["-v", "exec", "--profile", "dev", "--", sys.executable, "-c", child],
     )
+    result = subprocess.CompletedProcess(["refreshable-sso"], code, out, err)
     assert result.returncode == 7, result.stderr
     seen = json.loads(result.stdout)
     for name in (

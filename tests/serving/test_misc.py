@@ -17,6 +17,7 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "serve_credentials.py"
 
 
 @pytest.mark.repo
+@pytest.mark.soak  # the example's child waits for three 4 s credential generations, in real time
 def test_example_runs_offline(isolated_aws_home: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=120, check=False

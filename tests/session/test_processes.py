@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import pytest
 
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.tokens.base import format_cache_time, utcnow
+from tests.fork_server import ForkServer
 from tests.session.test_interop import PROFILE_CONFIG
 from tests.start_line import release_when_ready
 
@@ -43,7 +44,10 @@ print(session.whoami()["Account"])
 
 @pytest.mark.multiprocess
 def test_processes_share_one_refresh_and_one_fetch(
-    sso_emulator_factory: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    sso_emulator_factory: object,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    fork_server: Callable[..., ForkServer],
 ) -> None:
     emu: Emulator = sso_emulator_factory(auto_approve=True)  # type: ignore[operator]
     for name, value in emu.env().items():
@@ -60,14 +64,10 @@ def test_processes_share_one_refresh_and_one_fetch(
     os.utime(path, (written, written))
     rendezvous = tmp_path / "rendezvous"
     rendezvous.mkdir()
+    # real processes, forked from one parent that has imported the session module
+    server = fork_server(["refreshable_sso.session"])
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(rendezvous)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(PROCESSES)
+        server.popen([sys.executable, "-c", WORKER, str(rendezvous)]) for _ in range(PROCESSES)
     ]
     release_when_ready(rendezvous, workers)  # every process imported, its session built
     outputs = [worker.communicate(timeout=120) for worker in workers]

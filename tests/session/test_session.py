@@ -306,13 +306,16 @@ def test_sso_errors_in_advisory_window_keep_old_credentials(
     assert session.credentials.access_key != old.access_key
 
 
-def test_retries_with_backoff_ride_over_transient_errors(signed_in: Emulator) -> None:
+def test_retries_with_backoff_ride_over_transient_errors(
+    virtual_backoff: list[float], signed_in: Emulator
+) -> None:
     session = session_for(signed_in, http={"max_attempts": 4})
     signed_in.faults.fail_next("GetRoleCredentials", n=2, status=500)
     signed_in.faults.fail_next("GetRoleCredentials", n=1, status=429)
     assert session.whoami()["Account"] == signed_in.default_account_id
     assert sum(signed_in.errors("GetRoleCredentials").values()) == 3
     assert signed_in.calls("GetRoleCredentials") == 4
+    assert len(virtual_backoff) == 3  # with a backoff before each retry
 
 
 def test_max_attempts_counts_the_first_try(signed_in: Emulator) -> None:

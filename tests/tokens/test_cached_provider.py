@@ -383,12 +383,15 @@ def test_transient_failure_with_a_valid_token_returns_the_valid_token(
     assert token.access_token.get_secret_value() == data["accessToken"]
 
 
-def test_refresh_retries_transient_errors_itself(emu: Emulator, token_path: Path) -> None:
+def test_refresh_retries_transient_errors_itself(
+    virtual_backoff: list[float], emu: Emulator, token_path: Path
+) -> None:
     age_token(token_path, seconds_left=-5)
     emu.faults.fail_next("CreateToken", n=1, status=500)
     token = provider_for(emu, http=HttpSettings(max_attempts=3)).get_token()
     assert not token.expires_within(0)
     assert refresh_calls(emu) == 2  # botocore's standard retry did the second attempt
+    assert len(virtual_backoff) == 1  # after its backoff (on the shared clock)
 
 
 def test_expired_token_without_refresh_token_is_login_required(

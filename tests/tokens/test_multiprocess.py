@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.tokens.base import SSOToken
+from tests.fork_server import ForkServer
 from tests.start_line import release_when_ready
 
 from .helpers import SSO_SESSION, age_token, read_json
@@ -44,11 +45,16 @@ _WORKER = textwrap.dedent(
 )
 
 
-def run_together(emu: Emulator, rendezvous: Path) -> list[dict[str, object]]:
-    """Start the workers, wait until all are ready, release them at once, collect results."""
+#: What every worker imports, done once in the fork server's parent.
+PRELOAD = ("refreshable_sso.tokens.cached",)
+
+
+def run_together(emu: Emulator, rendezvous: Path, server: ForkServer) -> list[dict[str, object]]:
+    """Start the workers (real processes, forked from ``server``), wait until all are ready,
+    release them at once, collect results."""
     rendezvous.mkdir()
     workers = [
-        subprocess.Popen(
+        server.popen(
             [
                 sys.executable,
                 "-c",
@@ -58,10 +64,7 @@ def run_together(emu: Emulator, rendezvous: Path) -> list[dict[str, object]]:
                 SSO_SESSION,
                 str(rendezvous),
                 str(index),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            ]
         )
         for index in range(PROCESSES)
     ]
@@ -83,13 +86,16 @@ def run_together(emu: Emulator, rendezvous: Path) -> list[dict[str, object]]:
 @pytest.mark.multiprocess
 @pytest.mark.parametrize("seconds_left", [60, -60], ids=["near-expiry", "expired"])
 def test_eight_processes_refresh_one_token_exactly_once(
-    sso_emulator_env: Emulator, tmp_path: Path, seconds_left: int
+    sso_emulator_env: Emulator,
+    tmp_path: Path,
+    seconds_left: int,
+    fork_server: Callable[..., ForkServer],
 ) -> None:
     emu = sso_emulator_env
     path = emu.seed_token_cache(sso_session_name=SSO_SESSION)
     old = age_token(path, seconds_left=seconds_left)
 
-    results = run_together(emu, tmp_path / "rendezvous")
+    results = run_together(emu, tmp_path / "rendezvous", fork_server(PRELOAD))
 
     assert all(r["ok"] for r in results), results
     # One refresh grant, and no refresh token was presented twice (that would be an

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,10 @@ from refreshable_sso.storage.paths import (
 from refreshable_sso.tokens.base import SSOToken
 from refreshable_sso.tokens.cached import CachedTokenProvider
 from refreshable_sso.tokens.registration import DEFAULT_SCOPES
+from tests.fork_server import ForkServer
 
 from .helpers import SSO_SESSION, age_token, read_json
-from .test_multiprocess import run_together
+from .test_multiprocess import PRELOAD, run_together
 
 
 def _provider(emu: Emulator) -> CachedTokenProvider:
@@ -213,12 +215,12 @@ def test_no_lock_files_of_ours_in_the_aws_cli_cache_folders(sso_emulator: Emulat
 
 @pytest.mark.multiprocess
 def test_eight_processes_still_single_flight_with_the_private_lock_folder(
-    sso_emulator_env: Emulator, tmp_path: Path
+    sso_emulator_env: Emulator, tmp_path: Path, fork_server: Callable[..., ForkServer]
 ) -> None:
     emu = sso_emulator_env
     path = emu.seed_token_cache(sso_session_name=SSO_SESSION)
     age_token(path, seconds_left=60)
-    results = run_together(emu, tmp_path / "rendezvous")
+    results = run_together(emu, tmp_path / "rendezvous", fork_server(PRELOAD))
     assert all(r["ok"] for r in results), results
     assert emu.calls("CreateToken") == 1
     assert emu.errors("CreateToken") == {}
