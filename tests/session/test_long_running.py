@@ -10,11 +10,11 @@ threads' calls, see ``tests/virtual_time.py``) in every suite run, and once in r
 (``soak``), as the honest check that nothing depends on the virtual clock.
 
 On the virtual clock every duration is 100 times longer (role credentials live 250 s, the run
-is 2400 s, in the same 120 steps). Why: that clock also flows in real time, and on a busy
+is 2400 s, in 60 steps of 40 s). Why: that clock also flows in real time, and on a busy
 machine a thread can be kept from running for a second or two; against a 0.5 s mandatory
 window that real second alone expired credentials the library had rightly judged good. Scaled,
 the same second is noise, and every expiry the threads meet is still one the library must
-handle (no call in flight sees more than 40 s pass, under the 50 s mandatory window).
+handle (no call in flight sees more than 45 s pass, under the 50 s mandatory window).
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ VIRTUAL_SCALE = 100.0
 def test_sixteen_threads_across_many_expiries(
     sso_emulator_factory: object, shared_clock: OffsetClock
 ) -> None:
-    run = VirtualRun(shared_clock, step=0.2 * VIRTUAL_SCALE, max_span=0.4 * VIRTUAL_SCALE)
+    # 40 s steps (60 of them), no call in flight aged past 45 s: under the 50 s mandatory window
+    run = VirtualRun(shared_clock, step=0.4 * VIRTUAL_SCALE, max_span=0.45 * VIRTUAL_SCALE)
     _sixteen_threads(
         sso_emulator_factory, run.iteration, run.run, shared_clock.monotonic, VIRTUAL_SCALE
     )
