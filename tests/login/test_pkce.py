@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 
+from refreshable_sso._clock import OffsetClock
 from refreshable_sso.aws.clients import error_message
 from refreshable_sso.config import SSOConfig
 from refreshable_sso.emulator import Emulator
@@ -212,12 +213,17 @@ def test_error_parameter_other_than_denied(emu_factory: EmulatorFactory) -> None
         pkce_provider(emu, browser_opener=browser).get_token()
 
 
-def test_listener_ignores_other_paths_and_times_out(emu_factory: EmulatorFactory) -> None:
+def test_listener_ignores_other_paths_and_times_out(
+    emu_factory: EmulatorFactory, shared_clock: OffsetClock
+) -> None:
+    """The 1.5 s the login may take pass on the shared virtual clock, once the wandering
+    browser's request has been answered (so the timeout cannot race it)."""
     emu = emu_factory(auto_approve=False)
 
     def wanderer(url: str) -> None:
         redirect = urlsplit(parse_qs(urlsplit(url).query)["redirect_uri"][0])
         browser.pages.append(_get(f"http://127.0.0.1:{redirect.port}/favicon.ico")[:2])
+        shared_clock.advance(2.0)  # past the login's timeout, with nothing but a 404 seen
 
     browser = Browser(script=wanderer)
     with pytest.raises(LoginTimeoutError):

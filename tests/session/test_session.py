@@ -329,15 +329,18 @@ def test_max_attempts_counts_the_first_try(signed_in: Emulator) -> None:
 
 
 def test_sso_hanging_in_mandatory_window_fails_clearly_in_bounded_time(
-    sso_emulator_factory: object, shared_clock: OffsetClock
+    sso_emulator_factory: object, shared_clock: OffsetClock, virtual_backoff: list[float]
 ) -> None:
+    """SSO answers after 3 s, past the 0.25 s read timeout of each of two attempts: the two
+    real read timeouts are what is tested; botocore's backoff between them passes on the
+    virtual clock."""
     emu = sso_emulator_factory(auto_approve=True, role_credentials_ttl=5)  # type: ignore[operator]
     seed(emu)
     session = session_for(
         emu,
         advisory_timeout=3.0,
         mandatory_timeout=2.0,
-        http={"read_timeout": 0.5, "connect_timeout": 0.5, "max_attempts": 2},
+        http={"read_timeout": 0.25, "connect_timeout": 0.25, "max_attempts": 2},
         cache_credentials=False,
     )
     session.whoami()
@@ -361,6 +364,7 @@ def test_sso_hanging_in_mandatory_window_fails_clearly_in_bounded_time(
     assert error.account_id == emu.default_account_id
     assert error.role_name == emu.default_role_name
     assert error.__cause__ is not None
+    assert len(virtual_backoff) == 1  # botocore retried once, after its backoff
     emu.faults.clear()
 
 
