@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from refreshable_sso._clock import OffsetClock
 
@@ -83,6 +83,30 @@ class VirtualRun:
             with self._changed:
                 self._holds -= 1
                 self._changed.notify_all()
+
+    def holding_sign_ins(self, then: Callable[[Any], None] | None = None) -> Callable[[Any], None]:
+        """An ``on_login`` callback that holds the clock from a sign-in's ``"started"`` event to
+        its ``"completed"`` or ``"failed"`` one: on a busy machine the steps taken during a slow
+        sign-in would otherwise carry it past the end it was meant to beat.
+
+        Args:
+            then: called with every event too: inside the hold for ``"started"``, and before
+                the hold ends for the others (so it still sees the sign-in's own moment).
+        """
+        holding: list[Any] = []
+
+        def on_login(event: Any) -> None:
+            if event.phase == "started":
+                holding.append(self.hold())
+                holding[-1].__enter__()
+            try:
+                if then is not None:
+                    then(event)
+            finally:
+                if event.phase != "started" and holding:
+                    holding.pop().__exit__(None, None, None)
+
+        return on_login
 
     def _may_advance(self) -> bool:
         if self._holds:

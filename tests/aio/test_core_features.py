@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import botocore.credentials
 import pytest
 
-from refreshable_sso import _clock, login
+from refreshable_sso import _clock
 from refreshable_sso._clock import OffsetClock
 from refreshable_sso.aio import AioSSORefreshableSession
 from refreshable_sso.config import AssumeRoleConfig
@@ -28,6 +28,7 @@ from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import LoginRequiredError
 from refreshable_sso.sign_in_watch import SignInExpiringEvent
 from tests.aio.conftest import SSO_SESSION, aio_session_for
+from tests.session.conftest import sign_in_with_our_login
 
 DEPLOY = "arn:aws:iam::222222222222:role/Deploy"
 AUDIT = "arn:aws:iam::333333333333:role/Audit"
@@ -43,23 +44,6 @@ def _chained(emu: Emulator, assume_role: Any, **overrides: Any) -> AioSSORefresh
         assume_role=assume_role,
         **overrides,
     )
-
-
-def _sign_in(emu: Emulator) -> float:
-    """Our own device-code login (approved by the emulator), recorded with its time; returns
-    when it started, which is when the sign-in record says the session began (the safe side)."""
-    started = _clock.wall()
-    login(
-        emu.start_url,
-        emu.region,
-        sso_session_name=SSO_SESSION,
-        use_device_code=True,
-        open_browser=False,
-        prompt_callback=lambda *args, **kwargs: None,
-        oidc_endpoint_url=emu.url,
-        timeout=30,
-    )
-    return started
 
 
 def test_assume_role_chain_and_one_hop_further(signed_in: Emulator) -> None:
@@ -174,7 +158,7 @@ def test_on_sign_in_expiring_fires_before_the_end(
     scale = 100.0
     ttl = SESSION_TTL * scale
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=ttl)
-    signed_in = _sign_in(emu)
+    signed_in = sign_in_with_our_login(emu)
     session = aio_session_for(emu, sso_session_duration=ttl)
     events: list[SignInExpiringEvent] = []
     fired = threading.Event()
@@ -194,7 +178,7 @@ def test_on_sign_in_expiring_fires_before_the_end(
 
 
 def test_server_ending_the_sign_in_is_reported_at_once(sso_emulator: Emulator) -> None:
-    _sign_in(sso_emulator)
+    sign_in_with_our_login(sso_emulator)
     session = aio_session_for(sso_emulator, sso_session_duration=timedelta(hours=8))
     events: list[SignInExpiringEvent] = []
     session.on_sign_in_expiring(events.append)

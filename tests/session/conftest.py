@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from refreshable_sso import _clock, login
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.session import SSORefreshableSession
 
@@ -40,6 +41,23 @@ def signed_in(sso_emulator: Emulator) -> Emulator:
     """The default emulator with a refreshable token in ~/.aws/sso/cache for sso-session 'corp'."""
     sso_emulator.seed_token_cache(sso_session_name=SSO_SESSION)
     return sso_emulator
+
+
+def sign_in_with_our_login(emu: Emulator) -> float:
+    """Our own device-code login (approved by the emulator), which records the sign-in; returns
+    when it started, which is when the sign-in record says the session began (the safe side)."""
+    started = _clock.wall()
+    login(
+        emu.start_url,
+        emu.region,
+        sso_session_name=SSO_SESSION,
+        use_device_code=True,
+        open_browser=False,
+        prompt_callback=lambda *args, **kwargs: None,
+        oidc_endpoint_url=emu.url,
+        timeout=30,
+    )
+    return started
 
 
 def seed(emu: Emulator, cache_dir: Path | None = None) -> Path:

@@ -319,21 +319,18 @@ def _three_ends(
         max_span=2 * STEP,
         pause=0.002,
     )
-    in_login: list[Any] = []
 
     def sample(event: LoginEvent) -> None:
         events.append(event)
-        if event.phase == "started":  # hold the clock while the sign-in runs
-            in_login.append(run.hold())
-            in_login[-1].__enter__()
+        if event.phase == "started":
             sign_in_started.append(clock.now())
         if event.phase == "completed":
             if person is not None:
                 slack.append((clock.now() - sign_in_started[-1]).total_seconds() + 1.0)
-            in_login.pop().__exit__(None, None, None)
             ends_seen.append((session.sign_in_expires_at, emu.portal_session_end()))
 
-    session._login_policy.on_login = sample  # type: ignore[union-attr]
+    # the clock is held while each sign-in runs
+    session._login_policy.on_login = run.holding_sign_ins(sample)  # type: ignore[union-attr]
     try:
         release_when_ready(rendezvous, children)  # all 4 built their sessions, at the line
         # past the third end the first three sessions would have had (re-logins come every

@@ -15,33 +15,16 @@ from typing import Any
 
 import pytest
 
-from refreshable_sso import _clock, login
+from refreshable_sso import _clock
 from refreshable_sso._clock import OffsetClock
 from refreshable_sso.emulator import Emulator
 from refreshable_sso.errors import LoginRequiredError
 from refreshable_sso.sign_in_watch import SignInExpiringEvent
 from refreshable_sso.tokens.login.policy import LoginEvent
-from tests.session.conftest import SSO_SESSION, seed, session_for
+from tests.session.conftest import seed, session_for, sign_in_with_our_login
 from tests.virtual_time import VirtualRun
 
 SESSION_TTL = 20.0
-
-
-def _sign_in(emu: Emulator) -> float:
-    """Sign in through our own login (device code, approved by the emulator); returns when it
-    started, which is when the sign-in record says the session began (the safe side)."""
-    started = _clock.wall()
-    login(
-        emu.start_url,
-        emu.region,
-        sso_session_name=SSO_SESSION,
-        use_device_code=True,
-        open_browser=False,
-        prompt_callback=lambda *args, **kwargs: None,
-        oidc_endpoint_url=emu.url,
-        timeout=30,
-    )
-    return started
 
 
 def test_a_token_another_tool_obtained_has_no_known_end(sso_emulator: Emulator) -> None:
@@ -52,7 +35,7 @@ def test_a_token_another_tool_obtained_has_no_known_end(sso_emulator: Emulator) 
 
 
 def test_our_login_plus_the_duration_gives_the_end(sso_emulator: Emulator) -> None:
-    signed_in = _sign_in(sso_emulator)
+    signed_in = sign_in_with_our_login(sso_emulator)
     session = session_for(sso_emulator, sso_session_duration=timedelta(hours=8))
     end = session.sign_in_expires_at
     assert end is not None
@@ -86,7 +69,7 @@ def test_callback_fires_once_before_the_end(
     scale = 100.0
     ttl = SESSION_TTL * scale
     emu: Emulator = sso_emulator_factory(auto_approve=True, session_ttl=ttl)
-    signed_in = _sign_in(emu)
+    signed_in = sign_in_with_our_login(emu)
     session = session_for(emu, sso_session_duration=ttl, login="never")
     events: list[tuple[float, SignInExpiringEvent]] = []
     fired = threading.Event()
@@ -114,7 +97,7 @@ def test_callback_fires_once_before_the_end(
 
 
 def test_server_ending_the_sign_in_first_names_its_code(sso_emulator: Emulator) -> None:
-    _sign_in(sso_emulator)
+    sign_in_with_our_login(sso_emulator)
     session = session_for(sso_emulator, sso_session_duration=timedelta(hours=8))
     events: list[SignInExpiringEvent] = []
     session.on_sign_in_expiring(events.append)
@@ -137,9 +120,10 @@ def test_relogin_ahead_carries_16_threads_across_the_end(
     emu: Emulator = sso_emulator_factory(
         auto_approve=True, session_ttl=ttl, role_credentials_ttl=4 * scale
     )
-    signed_in = _sign_in(emu)
+    signed_in = sign_in_with_our_login(emu)
     emu.reset_counters()
     logins: list[tuple[float, LoginEvent]] = []
+    run = VirtualRun(shared_clock, step=0.2 * scale, max_span=0.4 * scale)
     session = session_for(
         emu,
         region_name=emu.region,
@@ -149,25 +133,13 @@ def test_relogin_ahead_carries_16_threads_across_the_end(
         relogin_ahead=timedelta(seconds=8 * scale),
         advisory_timeout=1.0 * scale,
         mandatory_timeout=0.5 * scale,
-        on_login=lambda event: on_login(event),
+        # no virtual time passes while a sign-in runs (real time still does)
+        on_login=run.holding_sign_ins(lambda event: logins.append((_clock.wall(), event))),
     )
     failures: list[BaseException] = []
     calls = [0]
     lock = threading.Lock()
     stop = threading.Event()
-
-    run = VirtualRun(shared_clock, step=0.2 * scale, max_span=0.4 * scale)
-    holding: list[Any] = []
-
-    def on_login(event: LoginEvent) -> None:
-        """No virtual time passes while the sign-in runs (real time still does): on a busy
-        machine the driver's steps during a slow sign-in once carried it past the end."""
-        logins.append((_clock.wall(), event))
-        if event.phase == "started":
-            holding.append(run.hold())
-            holding[-1].__enter__()
-        elif holding:
-            holding.pop().__exit__(None, None, None)
 
     def worker() -> None:
         sts = session.client("sts", endpoint_url=emu.url)
