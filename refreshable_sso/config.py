@@ -276,12 +276,12 @@ class StorageConfig(BaseModel):
 
     @field_validator("token_cache", "credential_cache", mode="before")
     @classmethod
-    def _mapping(cls, value: object, info: ValidationInfo) -> object:
+    def _mapping(cls, value: object) -> object:
         if value is None or isinstance(value, MutableMapping):
             return value
         raise ValueError(
-            f"{info.field_name}: expected a dict or other MutableMapping (or None for the AWS "
-            f"CLI's files), got {type(value).__name__}"
+            "expected a dict or other MutableMapping (or None for the AWS CLI's files), got "
+            f"{type(value).__name__}"
         )
 
     def fields_given(self) -> dict[str, Any]:

@@ -750,11 +750,6 @@ def _storage(
     given: StorageConfig | Mapping[str, Any] | None, flat: Mapping[str, Any]
 ) -> StorageConfig:
     """The storage settings: the object (or dict) with the flat keywords over it."""
-    for name in ("token_cache", "credential_cache"):
-        _cache_mapping(name, flat.get(name))
-    if isinstance(given, Mapping):
-        for name in ("token_cache", "credential_cache"):
-            _cache_mapping(name, given.get(name))
     if isinstance(given, StorageConfig) and not flat:
         return given
     base = given.fields_given() if isinstance(given, StorageConfig) else given
@@ -776,17 +771,6 @@ def _login_options(given: LoginOptions | Mapping[str, Any] | None) -> LoginOptio
     raise ConfigurationError(
         f"login_options: expected a LoginOptions or a dict, got {type(given).__name__}",
         ["login_options: expected a LoginOptions or a dict"],
-    )
-
-
-def _cache_mapping(name: str, value: object) -> MutableMapping[str, Any] | None:
-    """A dict-like cache argument, or a ConfigurationError saying what is accepted."""
-    if value is None or isinstance(value, MutableMapping):
-        return value
-    raise ConfigurationError(
-        f"{name}: expected a dict or other MutableMapping (or None for the AWS CLI's files), "
-        f"got {type(value).__name__}",
-        [f"{name}: not a MutableMapping"],
     )
 
 
